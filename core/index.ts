@@ -1,0 +1,28 @@
+/**
+ * authwire's public API: what plugins build against and what embedders call. Everything a
+ * third-party plugin needs is exported here and nowhere else; see docs/plugins.md.
+ */
+export { API_VERSION } from './api.js';
+export type {
+  Batch, Component, ComponentKind, Consumer, CreateSettings, Exporter, ExporterFactory, Factory, Host, JsonSchema,
+  LogAttributes, Logger, OcsfEvent, PipelineRecord, PluginModule, Processor, ProcessorFactory, RawRecord, Receiver,
+  ReceiverFactory, Stability,
+} from './api.js';
+export { AuthwireError, PermanentError, RetryableError, errorCode, errorMessage, isRetryable } from './errors.js';
+export { isDuration, parseDuration } from './duration.js';
+export { createLogger, nopLogger } from './logger.js';
+export type { LogLevel } from './logger.js';
+export { CollectingConsumer, RecordingHost, testSettings } from './testing.js';
+
+// Embedding the host.
+export { ConfigError, formatIssue } from './config/issues.js';
+export type { ConfigIssue } from './config/issues.js';
+export { loadConfig } from './config/load.js';
+export type { ComponentSpec, LoadOptions, PipelineSpec, ServiceConfig } from './config/load.js';
+export { Registry } from './registry.js';
+export { Service } from './service.js';
+export type { ServiceOptions } from './service.js';
+export type { ComponentStats } from './counting.js';
+export { loadHostSettings } from './settings.js';
+export type { HostSettings } from './settings.js';
+export { createBuiltinRegistry, builtinFactories } from '../plugins/index.js';

@@ -1,0 +1,16 @@
+import type { Factory } from '../core/api.js';
+import { Registry } from '../core/registry.js';
+import { fileExporterFactory } from './exporters/file/index.js';
+import { nopExporterFactory } from './exporters/nop/index.js';
+import { stdoutExporterFactory } from './exporters/stdout/index.js';
+import { generatorFactory } from './receivers/generator/index.js';
+
+/** Every built-in factory; the folder of each is plugins/<kind>s/<type>/. */
+export const builtinFactories: readonly Factory[] = [generatorFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
+
+/** A registry holding the built-in factories (duplicates are refused). */
+export function createBuiltinRegistry(): Registry {
+  const registry = new Registry();
+  for (const factory of builtinFactories) registry.register(factory);
+  return registry;
+}
