@@ -16,3 +16,21 @@ export function issueLine(issue: ConfigIssue): string {
   const where = issue.line !== undefined ? `${file}:${issue.line}:${issue.column}: ` : file ? `${file}: ` : '';
   return `${where}${issue.path.join('::')}${issue.path.length ? ': ' : ''}${issue.message}`;
 }
+
+/** Waits until `condition` holds, checking every 5 ms; fails after `timeoutMs` (a deadlock guard, not a timing assertion). */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Writes config files into a new temporary directory and returns its path. */
+export async function writeConfigDir(files: Record<string, string>): Promise<string> {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'authwire-test-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
