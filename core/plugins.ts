@@ -88,7 +88,9 @@ export async function loadPlugin(reference: PluginReference): Promise<{ url: str
   if (!Array.isArray(factories) || factories.length === 0) throw new Error('plugin exports no factories (expected "export const factories = [...]")');
   const problems: string[] = [];
   factories.forEach((factory, index) => {
-    for (const problem of checkFactory(factory)) problems.push(`factories[${index}]${typeof (factory as Factory)?.type === 'string' ? ` (${(factory as Factory).type})` : ''}: ${problem}`);
+    const found = checkFactory(factory);
+    const type = (factory as Partial<Factory> | null)?.type;
+    if (found.length > 0) problems.push(`factories[${index}]${typeof type === 'string' ? ` (${type})` : ''}: ${found.join('; ')}`);
   });
   if (problems.length > 0) throw new Error(`plugin exports no valid factory: ${problems.join('; ')}`);
   return { url, factories: factories as Factory[] };
