@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: runs every benchmark file and prints operations and events per second.
+ *
+ * A benchmark file exports `register(bench)`, adding tinybench tasks, and may export
+ * `eventsPerTask` (task name -> events one operation handles; 1 when absent) so that the table
+ * can show events per second. Pass words to run only tasks whose names contain one of them:
+ * `npm run bench -- host`.
+ */
+import { Bench } from 'tinybench';
+
+interface BenchModule {
+  register(bench: Bench): void | Promise<void>;
+  eventsPerTask?: Record<string, number>;
+  teardown?(): Promise<void>;
+}
+
+const files = ['./host.bench.js', './exporters.bench.js', './generator.bench.js'];
+const filters = process.argv.slice(2);
+
+function format(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+const rows: string[][] = [];
+for (const file of files) {
+  let module: BenchModule;
+  try {
+    module = (await import(file)) as BenchModule;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(file.slice(2))) continue;
+    throw error;
+  }
+  const bench = new Bench({ time: 1500, warmupTime: 300 });
+  await module.register(bench);
+  for (const task of [...bench.tasks]) {
+    if (filters.length > 0 && !filters.some((word) => task.name.includes(word))) bench.remove(task.name);
+  }
+  if (bench.tasks.length === 0) continue;
+  await bench.run();
+  for (const task of bench.tasks) {
+    const result = task.result;
+    if (result.state === 'errored') {
+      rows.push([task.name, 'error', result.error.message, '']);
+      continue;
+    }
+    if (result.state !== 'completed') continue;
+    const opsPerSecond = result.throughput.mean;
+    const events = module.eventsPerTask?.[task.name] ?? 1;
+    rows.push([task.name, format(opsPerSecond), format(opsPerSecond * events), `±${result.throughput.rme.toFixed(1)}%`]);
+  }
+  await module.teardown?.();
+}
+
+const header = ['task', 'ops/s', 'events/s', 'margin'];
+const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+const line = (row: string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+console.log(line(header));
+for (const row of rows) console.log(line(row));
