@@ -15,10 +15,18 @@ export class Terminal {
   readonly err: TerminalStream;
   private status = '';
   private statusShown = false;
+  /** The error that closed stdout (EPIPE when the reader went away), if any. */
+  private outError: Error | undefined;
 
   constructor(out: TerminalStream, err: TerminalStream) {
     this.out = out;
     this.err = err;
+    // Without a listener, a closed pipe (`authwire run | head`) would be an uncaught error that
+    // ends the process; instead later writes fail and the stdout exporter reports them.
+    out.on('error', (error: Error) => {
+      this.outError = error;
+    });
+    err.on('error', () => {});
   }
 
   /** True when the status line can be redrawn in place. */
@@ -47,10 +55,12 @@ export class Terminal {
 
   /** Write to stdout; resolves when the stream can take more (backpressure). */
   async writeOut(text: string): Promise<void> {
+    if (this.outError) throw this.outError;
     const shared = this.statusShown && this.out.isTTY === true;
     if (shared) this.err.write(CLEAR_LINE);
     const ok = this.out.write(text);
     if (shared) this.err.write(this.status);
+    // events.once rejects if the stream emits 'error' while we wait.
     if (!ok) await once(this.out, 'drain');
   }
 
