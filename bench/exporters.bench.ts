@@ -48,3 +48,8 @@ export function register(bench: Bench): void {
     encodePretty(batch, { color: false });
   });
 }
+
+export const eventsPerTask: Record<string, number> = {
+  'exporters: ndjson encode 1000 records': 1000,
+  'exporters: pretty encode 1000 records': 1000,
+};

@@ -100,6 +100,8 @@ async function run(flags: HostFlags): Promise<void> {
     }
   }
 
+  // A service runs until it is told to stop, even when every receiver is idle or done.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
@@ -110,6 +112,7 @@ async function run(flags: HostFlags): Promise<void> {
     stopping = true;
     running = false;
     status.stop();
+    clearInterval(keepAlive);
     logger.info(`${signal} received: draining and shutting down`);
     await admin?.stop();
     const errors = await service.shutdown();
