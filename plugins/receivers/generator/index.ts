@@ -1,0 +1,1 @@
+export { generatorFactory } from './factory.js';
