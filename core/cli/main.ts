@@ -102,14 +102,16 @@ async function run(flags: HostFlags): Promise<void> {
 
   // A service runs until it is told to stop, even when every receiver is idle or done.
   const keepAlive = setInterval(() => {}, 1 << 30);
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) {
-      // A second Ctrl-C means "now": give up on draining.
+    if (stoppingSince !== undefined) {
+      // Under `npm start` one Ctrl-C arrives twice (from the terminal and forwarded by npm);
+      // a second Ctrl-C a moment later means "now": give up on draining.
+      if (Date.now() - stoppingSince < 1000) return;
       processTerminal.writeErr(`\n${signal} again: exiting without draining\n`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     running = false;
     status.stop();
     clearInterval(keepAlive);

@@ -268,6 +268,11 @@ function rawLine(record: RawRecord, tenant: string, color: boolean): string {
     const properties = obj(parsed['properties']);
     if (properties !== undefined) roots.push(properties);
     event = lookup(roots, EVENT_PATHS);
+    if (event === undefined) {
+      // Entra sign-ins have no event type: the status code is what tells them apart.
+      const errorCode = obj(parsed['status'])?.['errorCode'];
+      if (typeof errorCode === 'number') event = `signIn.${errorCode}`;
+    }
     user = lookup(roots, USER_PATHS);
     ip = lookup(roots, IP_PATHS);
     outcome = outcomeOf(roots, record.format, event);

@@ -146,3 +146,13 @@ test('encoders do not modify the batch', () => {
   encodeNdjson(batch);
   assert.deepEqual(batch, before);
 });
+
+test('pretty: Entra sign-ins, which have no event type, show their status code', () => {
+  const signIn = {
+    format: 'entra.signin',
+    payload: JSON.stringify({ id: 'a1', createdDateTime: '2024-05-01T19:20:01Z', userPrincipalName: 'erin@example.com', ipAddress: '198.51.100.4', status: { errorCode: 50126, failureReason: 'Invalid username or password.' } }),
+    observedTime: T0,
+    source: 'entra/acme',
+  };
+  assert.equal(prettyLine(signIn, 'acme', false), '2024-05-01T19:20:01.123Z  acme  entra.signin  signIn.50126  erin@example.com  198.51.100.4  FAILURE');
+});
