@@ -178,10 +178,8 @@ export function buildDirectory(seed: number, domain: string): Directory {
   };
 }
 
-/** A username an attacker tried that belongs to nobody (stuffing lists, sprays). */
-export function ghostUser(r: Prng, dir: Directory, agent: Agent): User {
-  const guesses = ['admin', 'administrator', 'test', 'oracle', 'support', 'info', 'jenkins', 'backup', 'guest', 'sales', 'postgres', 'ubuntu'];
-  const name = r.chance(0.5) ? r.pick(guesses) : `${r.pick(FIRST)}${r.range(1, 99)}`;
+/** An account that is not in the directory: only its name, and what the caller knows, are set. */
+function outsideAccount(name: string, known: Pick<User, 'email' | 'sid' | 'uid' | 'home' | 'agent'>): User {
   return {
     index: -1,
     exists: false,
@@ -190,52 +188,37 @@ export function ghostUser(r: Prng, dir: Directory, agent: Agent): User {
     displayName: name,
     login: name,
     sam: name,
-    email: `${name}@${dir.domain}`,
+    email: known.email,
     kcId: '',
     oktaId: '',
     auth0Id: '',
     entraId: '',
-    sid: 'S-1-0-0',
-    uid: 0,
-    home: ATTACK_LOCATIONS[0]!,
+    sid: known.sid,
+    uid: known.uid,
+    home: known.home,
     homeIp: '',
     lanIp: '',
     workstation: '',
-    agent,
+    agent: known.agent,
     deviceId: '',
     mfaMethod: 'push',
     admin: false,
   };
 }
 
+/** A username an attacker tried that belongs to nobody (stuffing lists, sprays). */
+export function ghostUser(r: Prng, dir: Directory, agent: Agent): User {
+  const guesses = ['admin', 'administrator', 'test', 'oracle', 'support', 'info', 'jenkins', 'backup', 'guest', 'sales', 'postgres', 'ubuntu'];
+  const name = r.chance(0.5) ? r.pick(guesses) : `${r.pick(FIRST)}${r.range(1, 99)}`;
+  return outsideAccount(name, { email: `${name}@${dir.domain}`, sid: 'S-1-0-0', uid: 0, home: ATTACK_LOCATIONS[0]!, agent });
+}
+
 /** A local account someone creates on a host outside the IAM process. */
 export function rogueUser(r: Prng, dir: Directory): User {
   const name = r.pick(['backdoor', 'svc-backup2', 'sysadm', 'support01', 'maint', 'temp-admin', 'dbsync']);
   const uid = 1500 + r.int(400);
-  return {
-    index: -1,
-    exists: false,
-    first: name,
-    last: '',
-    displayName: name,
-    login: name,
-    sam: name,
-    email: '',
-    kcId: '',
-    oktaId: '',
-    auth0Id: '',
-    entraId: '',
-    sid: `${dir.domainSid}-${2400 + r.int(500)}`,
-    uid,
-    home: HOME_LOCATIONS[0]!,
-    homeIp: '',
-    lanIp: '',
-    workstation: '',
-    agent: USER_AGENTS[0]!,
-    deviceId: '',
-    mfaMethod: 'push',
-    admin: false,
-  };
+  const sid = `${dir.domainSid}-${2400 + r.int(500)}`;
+  return outsideAccount(name, { email: '', sid, uid, home: HOME_LOCATIONS[0]!, agent: USER_AGENTS[0]! });
 }
 
 function cap(s: string): string {
