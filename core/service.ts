@@ -19,6 +19,9 @@ interface Instance {
   readonly stats: ComponentStats;
 }
 
+/** At most one log line per component and error code in this period; the rest are counted. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
 type State = 'new' | 'built' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** A folder name that cannot climb out of the data directory. */
@@ -112,10 +115,23 @@ export class Service {
 
   private hostFor(instance: Instance): Host {
     const logger = this.options.logger;
+    // Every error is counted; the log gets the first of each code, then one line per interval
+    // with how many were not logged, so a peer that is down does not flood stderr.
+    const lastLogged = new Map<string, { at: number; suppressed: number }>();
     return {
       reportError(error: unknown): void {
         instance.stats.errors += 1;
-        logger.warn(`${instance.kind} ${instance.label}: ${errorMessage(error)}`, { code: errorCode(error), tenant: instance.stats.tenant });
+        const code = errorCode(error);
+        const now = Date.now();
+        const last = lastLogged.get(code);
+        if (last && now - last.at < ERROR_LOG_INTERVAL_MS) {
+          last.suppressed += 1;
+          return;
+        }
+        const attributes: Record<string, unknown> = { code, tenant: instance.stats.tenant };
+        if (last && last.suppressed > 0) attributes.unlogged_since_last = last.suppressed;
+        lastLogged.set(code, { at: now, suppressed: 0 });
+        logger.warn(`${instance.kind} ${instance.label}: ${errorMessage(error)}`, attributes);
       },
     };
   }

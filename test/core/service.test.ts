@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { loadConfig } from '../../core/config/load.js';
-import { nopLogger } from '../../core/logger.js';
+import { createLogger, nopLogger } from '../../core/logger.js';
+import type { Logger } from '../../core/api.js';
 import { Service } from '../../core/service.js';
 import { fixtureRegistry, lifecycleLog, memoryExports } from '../fixtures/components.js';
 import { sourcePath, waitFor, writeConfigDir } from '../helpers.js';
@@ -11,9 +12,9 @@ beforeEach(() => {
   lifecycleLog.length = 0;
 });
 
-async function serviceFrom(paths: string[]): Promise<Service> {
+async function serviceFrom(paths: string[], logger: Logger = nopLogger): Promise<Service> {
   const config = await loadConfig(paths, { registry: fixtureRegistry() });
-  return new Service(config, { logger: nopLogger, dataDir: '/tmp/authwire-service-test', workers: 1 });
+  return new Service(config, { logger, dataDir: '/tmp/authwire-service-test', workers: 1 });
 }
 
 const payloads = (id: string): unknown[] => (memoryExports.get(id) ?? []).flatMap((batch) => batch.records.map((r) => (r as { payload: unknown }).payload));
@@ -126,14 +127,16 @@ test('shutdown without start shuts every created component down once', async () 
   ]);
 });
 
-test('a refused batch is counted at the exporter and reported by the receiver, and the service keeps running', async () => {
+test('a refused batch is counted at the exporter and reported by the receiver (logged once per code), and the service keeps running', async () => {
+  const logged: string[] = [];
+  const logger = createLogger({ writeErr: (line) => logged.push(line.slice(25)) }, 'warn');
   const service = await serviceFrom([await writeConfigDir({ 'c.yaml': `
 receivers: { list: { records: [a, b, c], batch_size: 1 } }
 exporters: { memory/ok: {}, memory/no: { refuse: true } }
 service:
   pipelines:
     logs: { tenant: t, receivers: [list], exporters: [memory/ok, memory/no] }
-` })]);
+` })], logger);
   await service.start();
   await waitFor(() => service.stats()[0]!.errors === 3);
   await service.shutdown();
@@ -143,4 +146,5 @@ service:
     ['memory/ok', 3, 0, 0],
     ['memory/no', 0, 3, 0],
   ]);
+  assert.deepEqual(logged, ['warn  receiver list: memory/no refuses everything code=refused tenant=t\n']);
 });
