@@ -78,10 +78,33 @@ export interface Consumer {
   consume(batch: Batch): Promise<void>;
 }
 
+/**
+ * A record that could not be processed, kept with why. Nothing is silently dropped: a component
+ * that cannot use a record hands it to `host.deadLetter` instead.
+ */
+export interface DeadLetter {
+  /** Why, as a stable lower_snake_case code (`malformed_json`, `missing_time`, ...); counted per code. */
+  readonly reason: string;
+  /** Human-readable detail (which field, what value). */
+  readonly detail: string;
+  /** The record's format, when known. */
+  readonly format: string | undefined;
+  /** The record as received: text, bytes or a parsed value; stored as text (bytes as base64). */
+  readonly original: unknown;
+  /** When the record was received, epoch ms. */
+  readonly observedTime: number;
+}
+
 /** What the running host offers a component. */
 export interface Host {
   /** Report a problem that happened after start (counted and logged; never stops the process). */
   reportError(error: unknown): void;
+  /**
+   * Keep records that cannot be processed, with their reasons, in the tenant's dead-letter
+   * output. Resolves once they are written; rejects (retryable) only when the dead-letter output
+   * itself cannot be written, so the caller can refuse the batch rather than lose records.
+   */
+  deadLetter(tenant: string, letters: readonly DeadLetter[]): Promise<void>;
 }
 
 export interface Component {

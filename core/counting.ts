@@ -15,10 +15,12 @@ export interface ComponentStats {
   refused: number;
   /** Errors the component reported through host.reportError. */
   errors: number;
+  /** Records the component handed to host.deadLetter. */
+  deadLettered: number;
 }
 
 export function newStats(id: string, kind: ComponentKind, tenant: string, pipeline?: string): ComponentStats {
-  return { id, kind, tenant, pipeline, records: 0, batches: 0, refused: 0, errors: 0 };
+  return { id, kind, tenant, pipeline, records: 0, batches: 0, refused: 0, errors: 0, deadLettered: 0 };
 }
 
 /** Counts what passes into a consumer; a rejected batch counts as refused and the error goes on up. */

@@ -4,7 +4,7 @@
  */
 export { API_VERSION } from './api.js';
 export type {
-  Batch, Component, ComponentKind, Consumer, CreateSettings, Exporter, ExporterFactory, Factory, Host, JsonSchema,
+  Batch, Component, ComponentKind, Consumer, CreateSettings, DeadLetter, Exporter, ExporterFactory, Factory, Host, JsonSchema,
   LogAttributes, Logger, OcsfEvent, PipelineRecord, PluginModule, Processor, ProcessorFactory, RawRecord, Receiver,
   ReceiverFactory, Stability,
 } from './api.js';

@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { join } from 'node:path';
-import type { Component, ComponentKind, CreateSettings, Exporter, ExporterFactory, Host, Logger, Processor, Receiver } from './api.js';
+import type { Component, ComponentKind, CreateSettings, DeadLetter, Exporter, ExporterFactory, Host, Logger, Processor, Receiver } from './api.js';
 import type { ComponentSpec, PipelineSpec, ServiceConfig } from './config/load.js';
 import { CountingConsumer, FanOut, ReceiverOutput, newStats } from './counting.js';
 import type { ComponentStats, FanOutTarget } from './counting.js';
@@ -132,6 +132,12 @@ export class Service {
         if (last && last.suppressed > 0) attributes.unlogged_since_last = last.suppressed;
         lastLogged.set(code, { at: now, suppressed: 0 });
         logger.warn(`${instance.kind} ${instance.label}: ${errorMessage(error)}`, attributes);
+      },
+      deadLetter: (tenant: string, letters: readonly DeadLetter[]): Promise<void> => {
+        // TODO(dead-letter): replaced by the per-tenant dead-letter file writer.
+        instance.stats.deadLettered += letters.length;
+        for (const letter of letters) logger.warn(`dead letter from ${instance.label}: ${letter.reason}: ${letter.detail}`, { tenant });
+        return Promise.resolve();
       },
     };
   }

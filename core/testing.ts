@@ -1,7 +1,7 @@
 import { metrics } from '@opentelemetry/api';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Batch, ComponentKind, Consumer, CreateSettings, Host } from './api.js';
+import type { Batch, ComponentKind, Consumer, CreateSettings, DeadLetter, Host } from './api.js';
 import { nopLogger } from './logger.js';
 
 /** Settings for creating a component outside a running host (plugin tests, benchmarks). */
@@ -33,10 +33,14 @@ export class CollectingConsumer implements Consumer {
   }
 }
 
-/** A host that keeps reported errors so a test can assert on them. */
+/** A host that keeps reported errors and dead letters so a test can assert on them. */
 export class RecordingHost implements Host {
   readonly errors: unknown[] = [];
+  readonly deadLetters: (DeadLetter & { tenant: string })[] = [];
   reportError(error: unknown): void {
     this.errors.push(error);
+  }
+  async deadLetter(tenant: string, letters: readonly DeadLetter[]): Promise<void> {
+    for (const letter of letters) this.deadLetters.push({ tenant, ...letter });
   }
 }
