@@ -45,6 +45,7 @@ export class StatusReporter {
       const kind = stats.kind === 'receiver' ? 'in' : stats.kind === 'exporter' ? 'out' : 'proc';
       let part = `${kind} ${label(stats)} ${rate((stats.records - before) / seconds)} (${stats.records})`;
       if (stats.refused > 0) part += ` refused ${stats.refused}`;
+      if (stats.deadLettered > 0) part += ` dead-lettered ${stats.deadLettered}`;
       if (stats.errors > 0) part += ` errors ${stats.errors}`;
       parts.push(part);
       this.previous.set(stats, stats.records);
@@ -62,8 +63,8 @@ export class StatusReporter {
 
 /** The summary printed when the host stops: the final count per component. */
 export function finalSummary(all: readonly ComponentStats[]): string {
-  const rows = all.map((stats) => [stats.kind, label(stats), stats.tenant, String(stats.records), String(stats.refused), String(stats.errors)]);
-  const header = ['kind', 'component', 'tenant', 'records', 'refused', 'errors'];
+  const rows = all.map((stats) => [stats.kind, label(stats), stats.tenant, String(stats.records), String(stats.refused), String(stats.deadLettered), String(stats.errors)]);
+  const header = ['kind', 'component', 'tenant', 'records', 'refused', 'dead-lettered', 'errors'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const format = (row: string[]): string => row.map((cell, column) => (column >= 3 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
   return ['final counts:', '  ' + format(header), ...rows.map((row) => '  ' + format(row))].join('\n') + '\n';

@@ -57,9 +57,9 @@ test('status line: rate and total per component; final summary table', () => {
   reporter.stop();
   assert.equal(finalSummary([receiver, exporter]), [
     'final counts:',
-    '  kind      component       tenant  records  refused  errors',
-    '  receiver  generator/demo  demo       2500        0       0',
-    '  exporter  stdout/demo     demo       2400      100       0',
+    '  kind      component       tenant  records  refused  dead-lettered  errors',
+    '  receiver  generator/demo  demo       2500        0              0       0',
+    '  exporter  stdout/demo     demo       2400      100              0       0',
     '',
   ].join('\n'));
 });

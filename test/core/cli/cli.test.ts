@@ -103,9 +103,9 @@ service:
     const summary = stderr.slice(stderr.indexOf('final counts:'));
     assert.equal(summary, [
       'final counts:',
-      '  kind      component       tenant  records  refused  errors',
-      '  receiver  generator/acme  acme        250        0       0',
-      '  exporter  file/acme       acme        250        0       0',
+      '  kind      component       tenant  records  refused  dead-lettered  errors',
+      '  receiver  generator/acme  acme        250        0              0       0',
+      '  exporter  file/acme       acme        250        0              0       0',
       '',
     ].join('\n'));
     assert.match(stderr, new RegExp(`info  ${signal} received: draining and shutting down`));
