@@ -4,9 +4,10 @@ import { fileExporterFactory } from './exporters/file/index.js';
 import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
+import { normalizeFactory } from './processors/normalize/index.js';
 
 /** Every built-in factory; the folder of each is plugins/<kind>s/<type>/. */
-export const builtinFactories: readonly Factory[] = [generatorFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
+export const builtinFactories: readonly Factory[] = [generatorFactory, normalizeFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
 
 /** A registry holding the built-in factories (duplicates are refused). */
 export function createBuiltinRegistry(): Registry {

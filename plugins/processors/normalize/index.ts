@@ -1,0 +1,1 @@
+export { normalizeFactory } from './factory.js';
