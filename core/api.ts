@@ -103,6 +103,8 @@ export interface Host {
    * Keep records that cannot be processed, with their reasons, in the tenant's dead-letter
    * output. Resolves once they are written; rejects (retryable) only when the dead-letter output
    * itself cannot be written, so the caller can refuse the batch rather than lose records.
+   * `tenant` is the component's own tenant (the batch's); any other is refused (permanent,
+   * `tenant_mismatch`), as a batch of another tenant is.
    */
   deadLetter(tenant: string, letters: readonly DeadLetter[]): Promise<void>;
 }

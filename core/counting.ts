@@ -15,12 +15,14 @@ export interface ComponentStats {
   refused: number;
   /** Errors the component reported through host.reportError. */
   errors: number;
-  /** Records the component handed to host.deadLetter. */
+  /** Records the component handed to host.deadLetter (counted once written). */
   deadLettered: number;
+  /** `deadLettered` per reason code. */
+  readonly deadLetterReasons: Record<string, number>;
 }
 
 export function newStats(id: string, kind: ComponentKind, tenant: string, pipeline?: string): ComponentStats {
-  return { id, kind, tenant, pipeline, records: 0, batches: 0, refused: 0, errors: 0, deadLettered: 0 };
+  return { id, kind, tenant, pipeline, records: 0, batches: 0, refused: 0, errors: 0, deadLettered: 0, deadLetterReasons: {} };
 }
 
 /** Counts what passes into a consumer; a rejected batch counts as refused and the error goes on up. */

@@ -4,12 +4,16 @@ import type { Component, ComponentKind, CreateSettings, DeadLetter, Exporter, Ex
 import type { ComponentSpec, PipelineSpec, ServiceConfig } from './config/load.js';
 import { CountingConsumer, FanOut, ReceiverOutput, newStats } from './counting.js';
 import type { ComponentStats, FanOutTarget } from './counting.js';
-import { errorCode, errorMessage } from './errors.js';
+import { DeadLetterWriter } from './dead-letter.js';
+import { PermanentError, errorCode, errorMessage } from './errors.js';
 
 export interface ServiceOptions {
   logger: Logger;
+  /** The host's data directory: components' folders and each tenant's dead-letter file live under `<dataDir>/<tenant>/`. */
   dataDir: string;
   workers: number;
+  /** The time written into dead letters; tests pass a fixed one. */
+  clock?: () => Date;
 }
 
 interface Instance {
@@ -19,8 +23,48 @@ interface Instance {
   readonly stats: ComponentStats;
 }
 
-/** At most one log line per component and error code in this period; the rest are counted. */
+/** At most one log line per component and error code (or dead-letter reason) in this period; the rest are counted. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Distinct dead-letter reasons counted per component; later ones are counted under
+ * OTHER_REASONS, so a component that puts variable text in `reason` cannot grow the counters
+ * (and the throttle's table) without bound. The file keeps every reason as given.
+ */
+const MAX_DEAD_LETTER_REASONS = 100;
+const OTHER_REASONS = '_other';
+
+/**
+ * Decides which occurrences of a repeating event get a log line: the first of each key, then at
+ * most one per interval, so a peer that is down does not flood stderr. Occurrences not logged
+ * are counted and reported on the next line that is.
+ */
+class LogThrottle {
+  private readonly last = new Map<string, { at: number; unlogged: number }>();
+
+  constructor(private readonly intervalMs: number) {}
+
+  /**
+   * Records `count` occurrences of `key`. Returns undefined when they are not to be logged, or
+   * how many earlier occurrences went unlogged since the last line for this key.
+   */
+  admit(key: string, count = 1): number | undefined {
+    const now = Date.now();
+    const last = this.last.get(key);
+    if (last && now - last.at < this.intervalMs) {
+      last.unlogged += count;
+      return undefined;
+    }
+    this.last.set(key, { at: now, unlogged: 0 });
+    return last ? last.unlogged : 0;
+  }
+}
+
+/** Adds to a per-reason counter; `__proto__` is an own property like any other reason. */
+function addReason(reasons: Record<string, number>, reason: string, count: number): void {
+  const before = Object.hasOwn(reasons, reason) ? reasons[reason]! : 0;
+  Object.defineProperty(reasons, reason, { value: before + count, writable: true, enumerable: true, configurable: true });
+}
 
 type State = 'new' | 'built' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -45,6 +89,8 @@ export class Service {
   private readonly exporters: Instance[] = [];
   private readonly processors: Instance[][] = [];
   private readonly receivers: Instance[] = [];
+  /** One dead-letter writer per tenant, shared by the tenant's components; created at its first letter. */
+  private readonly deadLetterWriters = new Map<string, DeadLetterWriter>();
   private state: State = 'new';
   private stopping: Promise<Error[]> | undefined;
 
@@ -113,31 +159,57 @@ export class Service {
     this.state = 'built';
   }
 
+  private deadLetterWriter(tenant: string): DeadLetterWriter {
+    let writer = this.deadLetterWriters.get(tenant);
+    if (writer === undefined) {
+      writer = new DeadLetterWriter({ dataDir: this.options.dataDir, tenant, clock: this.options.clock, logger: this.options.logger });
+      this.deadLetterWriters.set(tenant, writer);
+    }
+    return writer;
+  }
+
   private hostFor(instance: Instance): Host {
     const logger = this.options.logger;
-    // Every error is counted; the log gets the first of each code, then one line per interval
-    // with how many were not logged, so a peer that is down does not flood stderr.
-    const lastLogged = new Map<string, { at: number; suppressed: number }>();
+    const stats = instance.stats;
+    // Everything is counted; the log gets the first of each error code and of each dead-letter
+    // reason, then one line per interval with how many were not logged.
+    const errorLog = new LogThrottle(ERROR_LOG_INTERVAL_MS);
+    const deadLetterLog = new LogThrottle(ERROR_LOG_INTERVAL_MS);
+    const source = { component: stats.id, pipeline: stats.pipeline };
     return {
       reportError(error: unknown): void {
-        instance.stats.errors += 1;
+        stats.errors += 1;
         const code = errorCode(error);
-        const now = Date.now();
-        const last = lastLogged.get(code);
-        if (last && now - last.at < ERROR_LOG_INTERVAL_MS) {
-          last.suppressed += 1;
-          return;
-        }
-        const attributes: Record<string, unknown> = { code, tenant: instance.stats.tenant };
-        if (last && last.suppressed > 0) attributes.unlogged_since_last = last.suppressed;
-        lastLogged.set(code, { at: now, suppressed: 0 });
+        const unlogged = errorLog.admit(code);
+        if (unlogged === undefined) return;
+        const attributes: Record<string, unknown> = { code, tenant: stats.tenant };
+        if (unlogged > 0) attributes.unlogged_since_last = unlogged;
         logger.warn(`${instance.kind} ${instance.label}: ${errorMessage(error)}`, attributes);
       },
-      deadLetter: (tenant: string, letters: readonly DeadLetter[]): Promise<void> => {
-        // TODO(dead-letter): replaced by the per-tenant dead-letter file writer.
-        instance.stats.deadLettered += letters.length;
-        for (const letter of letters) logger.warn(`dead letter from ${instance.label}: ${letter.reason}: ${letter.detail}`, { tenant });
-        return Promise.resolve();
+      deadLetter: async (tenant: string, letters: readonly DeadLetter[]): Promise<void> => {
+        if (tenant !== stats.tenant) {
+          throw new PermanentError('tenant_mismatch', `${instance.kind} ${instance.label} serves tenant "${stats.tenant}" but dead-lettered records of tenant "${tenant}"`);
+        }
+        if (letters.length === 0) return;
+        const writer = this.deadLetterWriter(tenant);
+        await writer.write(source, letters);
+        // Counted once written: records whose letters could not be written are refused upstream instead.
+        stats.deadLettered += letters.length;
+        const byReason = new Map<string, { first: DeadLetter; count: number }>();
+        for (const letter of letters) {
+          const seen = byReason.get(letter.reason);
+          if (seen) seen.count += 1;
+          else byReason.set(letter.reason, { first: letter, count: 1 });
+        }
+        for (const [reason, { first, count }] of byReason) {
+          const key = Object.hasOwn(stats.deadLetterReasons, reason) || Object.keys(stats.deadLetterReasons).length < MAX_DEAD_LETTER_REASONS ? reason : OTHER_REASONS;
+          addReason(stats.deadLetterReasons, key, count);
+          const unlogged = deadLetterLog.admit(key, count);
+          if (unlogged === undefined) continue;
+          const attributes: Record<string, unknown> = { reason, records: count, tenant, file: writer.path };
+          if (unlogged > 0) attributes.unlogged_since_last = unlogged;
+          logger.warn(`${instance.kind} ${instance.label}: dead letter: ${first.detail}`, attributes);
+        }
       },
     };
   }
@@ -191,6 +263,16 @@ export class Service {
       await stop(this.processors.map((chain) => chain[position]).filter((instance): instance is Instance => instance !== undefined));
     }
     await stop(this.exporters);
+    // Last: every component above may have dead-lettered while draining.
+    const writers = [...this.deadLetterWriters.values()];
+    const closed = await Promise.allSettled(writers.map((writer) => writer.close()));
+    closed.forEach((result, index) => {
+      if (result.status === 'rejected') {
+        const error = new Error(`dead letters of tenant ${writers[index]!.tenant} failed to close: ${errorMessage(result.reason)}`, { cause: result.reason });
+        this.options.logger.error(error.message);
+        errors.push(error);
+      }
+    });
     this.state = 'stopped';
     return errors;
   }

@@ -6,6 +6,7 @@ import { createBuiltinRegistry } from '../../plugins/index.js';
 import { AdminServer } from '../admin.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
+import { normalizeCommand, readInputs } from './normalize.js';
 import type { ServiceConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -134,6 +135,25 @@ async function validate(flags: HostFlags): Promise<void> {
   process.stdout.write(`configuration is valid: ${config.files.length} ${config.files.length === 1 ? 'file' : 'files'}, ${config.pipelines.size} ${config.pipelines.size === 1 ? 'pipeline' : 'pipelines'}, tenants: ${tenants.join(', ')}\n`);
 }
 
+async function normalize(files: string[], options: { format: string; tenant: string; config: string[] }): Promise<void> {
+  let config: ServiceConfig | undefined;
+  if (options.config.length > 0) {
+    config = await loadOrReport(options.config);
+    if (!config) return void (process.exitCode = 1);
+  }
+  let inputs;
+  try {
+    inputs = readInputs(files);
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`);
+    return void (process.exitCode = 2);
+  }
+  process.exitCode = normalizeCommand(inputs, { format: options.format, tenant: options.tenant, config }, {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+}
+
 function components(options: { json?: boolean }): void {
   const factories = createBuiltinRegistry().list();
   if (options.json) {
@@ -155,6 +175,12 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   withHostOptions(program.command('run').description('run the pipelines of one or more config files')).action(run);
   withHostOptions(program.command('validate').description('check config files and report every error; exit 1 when there is one')).action(validate);
+  program.command('normalize').description('print what vendor records become in OCSF: one event per line on stdout, dead letters on stderr')
+    .argument('[files...]', 'files of records (JSON, a JSON array, NDJSON, or text lines); stdin when none')
+    .requiredOption('-f, --format <format>', 'the records\' format: keycloak.event, keycloak.admin_event, mfa_api, okta, entra.signin, entra.audit, auth0, linux.auth, windows.security, mapping.<name>')
+    .option('--tenant <tenant>', 'tenant to stamp on the events', 'cli')
+    .option('-c, --config <file|dir>', 'config whose normalize processors define mapping.<name> formats (repeatable)', collect, [])
+    .action(normalize);
   program.command('components').description('list every registered component with its kind, stability and default config')
     .option('--json', 'print as JSON').action(components);
   return program;

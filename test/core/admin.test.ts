@@ -17,7 +17,7 @@ test('admin endpoint: /healthz follows the service state, /metrics returns count
     response = await fetch(`${base}/healthz`);
     assert.deepEqual([response.status, await response.json()], [503, { status: 'unavailable' }]);
     response = await fetch(`${base}/metrics`);
-    assert.deepEqual(await response.json(), { components: [{ id: 'file/acme', kind: 'exporter', tenant: 'acme', records: 42, batches: 0, refused: 0, errors: 0, deadLettered: 0 }] });
+    assert.deepEqual(await response.json(), { components: [{ id: 'file/acme', kind: 'exporter', tenant: 'acme', records: 42, batches: 0, refused: 0, errors: 0, deadLettered: 0, deadLetterReasons: {} }] });
     response = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
     assert.equal(response.status, 405);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
