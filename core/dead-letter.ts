@@ -8,7 +8,7 @@
  *   tenant
  *   component          the id of the component that gave up on the record
  *   pipeline           the processor's pipeline id; left out for receivers and exporters
- *   format             the record's format; left out when unknown
+ *   format             the record's format; left out when unknown (undefined or null)
  *   reason             stable lower_snake_case code
  *   detail             human-readable detail
  *   observed_time      ISO 8601, when authwire received the record (null if not a valid time)
@@ -89,11 +89,12 @@ function capBytes(bytes: Uint8Array): EncodedOriginal {
   return { text: view.toString('base64', 0, keep), encoding: 'base64', truncated: keep < view.length };
 }
 
-function stringOf(value: unknown): string {
+/** String(value), or `[object Object]` for an object that has no string form (no prototype, a throwing toString). */
+export function stringOf(value: unknown): string {
+  if (typeof value === 'string') return value;
   try {
     return String(value);
   } catch {
-    // An object without a prototype (or with a throwing toString) has no string form of its own.
     return Object.prototype.toString.call(value);
   }
 }
@@ -123,9 +124,10 @@ export function deadLetterLine(time: Date, tenant: string, source: DeadLetterSou
   // Built in key order: JSON.stringify keeps insertion order.
   const line: Record<string, unknown> = { time: time.toISOString(), tenant, component: source.component };
   if (source.pipeline !== undefined) line.pipeline = source.pipeline;
-  if (letter.format !== undefined) line.format = String(letter.format);
-  line.reason = String(letter.reason);
-  line.detail = String(letter.detail);
+  // The contract says strings; a plugin in plain JavaScript may still pass something else.
+  if (letter.format !== undefined && letter.format !== null) line.format = stringOf(letter.format);
+  line.reason = stringOf(letter.reason);
+  line.detail = stringOf(letter.detail);
   line.observed_time = isoTime(letter.observedTime);
   line.original = original.text;
   line.original_encoding = original.encoding;

@@ -4,8 +4,9 @@ import type { Component, ComponentKind, CreateSettings, DeadLetter, Exporter, Ex
 import type { ComponentSpec, PipelineSpec, ServiceConfig } from './config/load.js';
 import { CountingConsumer, FanOut, ReceiverOutput, newStats } from './counting.js';
 import type { ComponentStats, FanOutTarget } from './counting.js';
-import { DeadLetterWriter } from './dead-letter.js';
-import { PermanentError, errorCode, errorMessage } from './errors.js';
+import { DeadLetterWriter, stringOf } from './dead-letter.js';
+import { PermanentError, RetryableError, errorCode, errorMessage } from './errors.js';
+import { LogThrottle } from './log-throttle.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -33,32 +34,8 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
  */
 const MAX_DEAD_LETTER_REASONS = 100;
 const OTHER_REASONS = '_other';
-
-/**
- * Decides which occurrences of a repeating event get a log line: the first of each key, then at
- * most one per interval, so a peer that is down does not flood stderr. Occurrences not logged
- * are counted and reported on the next line that is.
- */
-class LogThrottle {
-  private readonly last = new Map<string, { at: number; unlogged: number }>();
-
-  constructor(private readonly intervalMs: number) {}
-
-  /**
-   * Records `count` occurrences of `key`. Returns undefined when they are not to be logged, or
-   * how many earlier occurrences went unlogged since the last line for this key.
-   */
-  admit(key: string, count = 1): number | undefined {
-    const now = Date.now();
-    const last = this.last.get(key);
-    if (last && now - last.at < this.intervalMs) {
-      last.unlogged += count;
-      return undefined;
-    }
-    this.last.set(key, { at: now, unlogged: 0 });
-    return last ? last.unlogged : 0;
-  }
-}
+/** Characters of a dead letter's detail shown in the log; the file has all of it. */
+const MAX_LOGGED_DETAIL = 500;
 
 /** Adds to a per-reason counter; `__proto__` is an own property like any other reason. */
 function addReason(reasons: Record<string, number>, reason: string, count: number): void {
@@ -91,6 +68,7 @@ export class Service {
   private readonly receivers: Instance[] = [];
   /** One dead-letter writer per tenant, shared by the tenant's components; created at its first letter. */
   private readonly deadLetterWriters = new Map<string, DeadLetterWriter>();
+  private deadLettersClosed = false;
   private state: State = 'new';
   private stopping: Promise<Error[]> | undefined;
 
@@ -162,6 +140,8 @@ export class Service {
   private deadLetterWriter(tenant: string): DeadLetterWriter {
     let writer = this.deadLetterWriters.get(tenant);
     if (writer === undefined) {
+      // A writer made after the others were closed would never be closed itself.
+      if (this.deadLettersClosed) throw new RetryableError('dead_letter_unavailable', `dead letters of tenant ${tenant}: the service has stopped`);
       writer = new DeadLetterWriter({ dataDir: this.options.dataDir, tenant, clock: this.options.clock, logger: this.options.logger });
       this.deadLetterWriters.set(tenant, writer);
     }
@@ -206,9 +186,17 @@ export class Service {
           addReason(stats.deadLetterReasons, key, count);
           const unlogged = deadLetterLog.admit(key, count);
           if (unlogged === undefined) continue;
-          const attributes: Record<string, unknown> = { reason, records: count, tenant, file: writer.path };
+          const detail = stringOf(first.detail);
+          // The detail goes in an attribute, which the logger quotes: it may hold record text.
+          const attributes: Record<string, unknown> = {
+            reason,
+            detail: detail.length > MAX_LOGGED_DETAIL ? `${detail.slice(0, MAX_LOGGED_DETAIL)}…` : detail,
+            records: count,
+            tenant,
+            file: writer.path,
+          };
           if (unlogged > 0) attributes.unlogged_since_last = unlogged;
-          logger.warn(`${instance.kind} ${instance.label}: dead letter: ${first.detail}`, attributes);
+          logger.warn(`${instance.kind} ${instance.label}: dead letter`, attributes);
         }
       },
     };
@@ -264,6 +252,7 @@ export class Service {
     }
     await stop(this.exporters);
     // Last: every component above may have dead-lettered while draining.
+    this.deadLettersClosed = true;
     const writers = [...this.deadLetterWriters.values()];
     const closed = await Promise.allSettled(writers.map((writer) => writer.close()));
     closed.forEach((result, index) => {
