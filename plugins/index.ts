@@ -5,9 +5,10 @@ import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
 import { normalizeFactory } from './processors/normalize/index.js';
+import { detectFactory } from './processors/detect/index.js';
 
 /** Every built-in factory; the folder of each is plugins/<kind>s/<type>/. */
-export const builtinFactories: readonly Factory[] = [generatorFactory, normalizeFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
+export const builtinFactories: readonly Factory[] = [generatorFactory, normalizeFactory, detectFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
 
 /** A registry holding the built-in factories (duplicates are refused). */
 export function createBuiltinRegistry(): Registry {

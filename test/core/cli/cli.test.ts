@@ -54,7 +54,7 @@ test('components lists every registered factory with kind, stability and default
   const result = authwire(['components', '--json']);
   assert.equal(result.status, 0);
   const listing = JSON.parse(result.stdout) as { kind: string; type: string; stability: string; defaultConfig: unknown }[];
-  assert.deepEqual(listing.map((c) => `${c.kind}/${c.type}`), ['receiver/generator', 'processor/normalize', 'exporter/file', 'exporter/nop', 'exporter/stdout']);
+  assert.deepEqual(listing.map((c) => `${c.kind}/${c.type}`), ['receiver/generator', 'processor/detect', 'processor/normalize', 'exporter/file', 'exporter/nop', 'exporter/stdout']);
   const text = authwire(['components']);
   assert.match(text.stdout, /^receiver generator \(beta\)\n/);
   assert.match(text.stdout, /\nexporter stdout \(\w+\)\n.*\n  default config:\n    format: pretty\n/);

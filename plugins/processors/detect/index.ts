@@ -1,0 +1,1 @@
+export { detectFactory } from './factory.js';
