@@ -11,7 +11,7 @@ const root = process.env.AUTHWIRE_SAMPLES ?? '../shared/data/samples';
 const show = process.argv.includes('--show-dead');
 const mappers = builtinMapperTable();
 // Which format each sample folder holds; files a folder holds in another shape are named here.
-const FORMAT_OF = { okta: 'okta', auth0: 'auth0', windows: 'windows.security', entra: 'entra.signin', keycloak: 'keycloak.event', linux: 'linux.auth' };
+const FORMAT_OF = { okta: 'okta', auth0: 'auth0', windows: 'windows.security', entra: 'entra.signin', keycloak: 'keycloak.event', linux: 'linux.auth', 'linux-auth': 'linux.auth' };
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
