@@ -19,6 +19,8 @@ export interface GeneratorConfig {
   start_time?: string;
   /** The simulated organisation's DNS domain (emails, UPNs, hostnames). */
   tenant_domain: string;
+  /** Multiplies how often noise holds failures, resets and account changes (1 = busy; 0.05 ≈ a quiet, realistic day). */
+  noise_failure_scale: number;
 }
 
 export const configSchema: JsonSchema = {
@@ -62,6 +64,13 @@ export const configSchema: JsonSchema = {
       default: 'example.com',
       description: 'DNS domain of the simulated organisation.',
     },
+    noise_failure_scale: {
+      type: 'number',
+      minimum: 0,
+      maximum: 10,
+      default: 1,
+      description: 'Multiplies how often noise holds failures, resets and account changes (1 = busy; 0.05 = a quiet, realistic day).',
+    },
   },
 };
 
@@ -74,5 +83,6 @@ export function createDefaultConfig(): GeneratorConfig {
     scenario_interval: '30s',
     batch_size: 100,
     tenant_domain: 'example.com',
+    noise_failure_scale: 1,
   };
 }

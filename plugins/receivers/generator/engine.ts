@@ -38,6 +38,16 @@ const NOISE_WEIGHTS: Partial<Record<Action, number>> = {
   [A.UNLOCK]: 0.3,
 };
 
+/**
+ * Acts that are unusual in a real organisation: failures, resets, account and privilege changes.
+ * `noise_failure_scale` multiplies their weight (1 keeps the busy default; the demo uses less, so
+ * that noise alone stays below the detector's thresholds and the attacks stand out).
+ */
+const UNUSUAL: ReadonlySet<Action> = new Set([
+  A.LOGIN_FAIL, A.MFA_BAD_CODE, A.MFA_TIMEOUT, A.MFA_PUSH_DENY, A.RESET_REQUEST, A.RESET_DONE,
+  A.ROLE_GRANT, A.USER_CREATE, A.USER_ENABLE, A.USER_DISABLE, A.UNLOCK,
+]);
+
 /** Host formats never see account creation in noise: that is what the unapproved scenario shows. */
 const HOST_FORMATS: ReadonlySet<FormatName> = new Set(['linux.auth', 'windows.security']);
 
@@ -75,6 +85,8 @@ export interface EngineOptions {
   /** A scenario starts every this many records (the first at record 0). */
   readonly scenarioEvery: number;
   readonly domain: string;
+  /** Multiplies the weight of unusual acts in noise (default 1). */
+  readonly noiseFailureScale?: number;
 }
 
 export class Engine {
@@ -103,10 +115,12 @@ export class Engine {
     this.r = new Prng(deriveSeed(options.seed, 0xe7e7));
     this.ctx = { dir: this.dir, r: this.r };
     this.specs = options.formats.map((name) => FORMAT_SPECS[name]);
-    this.noise = this.specs.map((spec) => noiseTable(spec));
+    this.noise = this.specs.map((spec) => noiseTable(spec, options.noiseFailureScale ?? 1));
     const cumulative: number[] = [];
     let total = 0;
-    for (const spec of this.specs) cumulative.push((total += FORMAT_WEIGHTS[spec.name]));
+    // A format whose every noise act is scaled away (mfa_api logs only failures) emits no noise.
+    this.specs.forEach((spec, i) => cumulative.push((total += this.noise[i]!.total > 0 ? FORMAT_WEIGHTS[spec.name] : 0)));
+    if (total === 0) throw new Error(`generator: formats ${options.formats.join(', ')} have no background noise with noise_failure_scale 0; add a sign-in format or raise the scale`);
     this.noiseCumulative = cumulative;
     this.noiseTotal = total;
     this.runnable = options.scenarios.filter((s) => eligibleFormats(s, this.specs).length > 0);
@@ -170,14 +184,16 @@ export class Engine {
   }
 }
 
-function noiseTable(spec: FormatSpec): NoiseTable {
+function noiseTable(spec: FormatSpec, unusualScale: number): NoiseTable {
   const actions: Action[] = [];
   const cumulative: number[] = [];
   let total = 0;
   for (let a = 0; a < ACTION_COUNT; a++) {
     const action = a as Action;
-    const weight = NOISE_WEIGHTS[action];
-    if (weight === undefined || !spec.supports.includes(action)) continue;
+    const base = NOISE_WEIGHTS[action];
+    if (base === undefined || !spec.supports.includes(action)) continue;
+    const weight = UNUSUAL.has(action) ? base * unusualScale : base;
+    if (weight <= 0) continue;
     if (action === A.USER_CREATE && HOST_FORMATS.has(spec.name)) continue;
     actions.push(action);
     total += weight;

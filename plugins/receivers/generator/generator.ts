@@ -59,6 +59,7 @@ export class GeneratorReceiver implements Receiver {
       scenarios: config.scenarios,
       scenarioEvery: (intervalMs / 1000) * this.rate,
       domain: config.tenant_domain,
+      noiseFailureScale: config.noise_failure_scale,
     });
     if (this.engine.skipped.length > 0) {
       settings.logger.warn('scenarios skipped: no configured format can show them', { skipped: this.engine.skipped, formats: config.formats });

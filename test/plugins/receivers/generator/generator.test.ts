@@ -21,6 +21,7 @@ test('factory shape and default config', () => {
     scenario_interval: '30s',
     batch_size: 100,
     tenant_domain: 'example.com',
+    noise_failure_scale: 1,
   });
   const schema = generatorFactory.configSchema as { additionalProperties: boolean; properties: Record<string, { default?: unknown }> };
   assert.equal(schema.additionalProperties, false);
@@ -143,4 +144,18 @@ test('live mode without count runs until shutdown', async () => {
   assert.ok(n > 0);
   await new Promise((resolve) => setTimeout(resolve, 150));
   assert.equal(consumer.records.length, n);
+});
+
+test('noise_failure_scale: 0 leaves failures, resets and account changes out of noise', async () => {
+  const { Engine } = await import('../../../../plugins/receivers/generator/engine.js');
+  const { FORMATS } = await import('../../../../plugins/receivers/generator/model.js');
+  const quiet = new Engine({ seed: 3, formats: FORMATS, scenarios: [], scenarioEvery: 1e9, domain: 'example.com', noiseFailureScale: 0 });
+  const out = { format: '', payload: '' as unknown, observedTime: 0, source: 'g' };
+  let failures = 0;
+  for (let i = 0; i < 5000; i++) {
+    quiet.next(Date.UTC(2026, 0, 1) + i * 50, out);
+    const text = String(out.payload);
+    if (/LOGIN_ERROR|"outcome":"failure"|Failed password|"EventID":4625|"result":"FAILURE"|"errorCode":50126|"type":"f"/.test(text)) failures++;
+  }
+  assert.equal(failures, 0);
 });
