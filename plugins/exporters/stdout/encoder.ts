@@ -7,7 +7,7 @@
  *   raw record:   <observed time>  <tenant>  <format>  <event type>  <user>  <ip>  <outcome>
  *   raw, nothing recognised:  <observed time>  <tenant>  <format>  <payload, compact, truncated>
  *   OCSF event:   <time>  <tenant>  <product>  <class>  <activity>  <user>  <src ip>  <status>  <event code>
- *   detection:    <time>  <tenant>  <product>  Detection Finding  <activity>  <severity>  <title>
+ *   detection:    <time>  <tenant>  <product>  Detection Finding  <activity>  <severity>  <message, else title>
  *
  * Times are ISO 8601 in UTC (`2024-05-01T19:20:01.123Z`) so output does not depend on the host's
  * time zone and replayed or late events show their date. Every value taken from a record has its
@@ -129,7 +129,8 @@ function ocsfLine(event: OcsfEvent, tenant: string, color: boolean): string {
 
   if (classUid === 2004) {
     const severity = SEVERITY_NAMES[event.severity_id] ?? str(event['severity']);
-    const title = str(obj(event['finding_info'])?.['title']) ?? str(event['message']);
+    // The message names the key and the count ("Password spray (src_endpoint.ip=203.0.113.9): 15 within 10m").
+    const title = str(event['message']) ?? str(obj(event['finding_info'])?.['title']);
     const severityColor = event.severity_id >= 4 && event.severity_id !== 99 ? BOLD_RED : event.severity_id === 3 ? YELLOW : '';
     return head + SEP + paint(field(severity), severityColor, color) + SEP + field(title);
   }

@@ -21,7 +21,7 @@ test('pretty: OCSF Authentication and Detection Finding', () => {
   assert.equal(
     text,
     '2024-05-01T19:20:02.000Z  acme  Okta  Authentication  Logon  alice@example.com  203.0.113.7  Failure  user.session.start\n' +
-      '2024-05-01T19:20:03.500Z  acme  authwire  Detection Finding  Create  High  MFA failure spike across accounts\n',
+      '2024-05-01T19:20:03.500Z  acme  authwire  Detection Finding  Create  High  MFA failures across 12 accounts in 5m\n',
   );
 });
 
@@ -37,7 +37,7 @@ test('pretty: colour only wraps our own fields in ANSI codes', () => {
   );
   assert.equal(
     prettyLine(detectionEvent, 'acme', true),
-    '\x1b[2m2024-05-01T19:20:03.500Z\x1b[0m  \x1b[36macme\x1b[0m  authwire  Detection Finding  Create  \x1b[1;31mHigh\x1b[0m  MFA failure spike across accounts',
+    '\x1b[2m2024-05-01T19:20:03.500Z\x1b[0m  \x1b[36macme\x1b[0m  authwire  Detection Finding  Create  \x1b[1;31mHigh\x1b[0m  MFA failures across 12 accounts in 5m',
   );
 });
 

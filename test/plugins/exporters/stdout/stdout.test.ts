@@ -45,7 +45,7 @@ test('pretty: a whole batch in one write, exact text', async () => {
     '2024-05-01T19:20:01.123Z  acme  okta  user.session.start  alice@example.com  203.0.113.7  FAILURE\n' +
       '2024-05-01T19:20:01.123Z  acme  linux.auth  sshd.password  bob  198.51.100.23  FAILURE\n' +
       '2024-05-01T19:20:02.000Z  acme  Okta  Authentication  Logon  alice@example.com  203.0.113.7  Failure  user.session.start\n' +
-      '2024-05-01T19:20:03.500Z  acme  authwire  Detection Finding  Create  High  MFA failure spike across accounts\n',
+      '2024-05-01T19:20:03.500Z  acme  authwire  Detection Finding  Create  High  MFA failures across 12 accounts in 5m\n',
   ]);
   await exp.shutdown();
 });
