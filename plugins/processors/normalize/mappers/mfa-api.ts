@@ -155,6 +155,8 @@ function parseIsoMillisZ(s: string): number {
   return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms10 * 10 + ms1;
 }
 
+const PUSH_REASONS: Readonly<Record<string, string>> = { wrong_code: 'push_denied', expired_code: 'push_timeout' };
+
 function map(value: unknown, context: MapContext): IamEvent {
   const record = asObject(value);
   const type = eventType(record);
@@ -188,7 +190,11 @@ function map(value: unknown, context: MapContext): IamEvent {
 
   if (!rule.lock) {
     event.status_code = failureReason ?? (failed ? outcome : undefined);
-    event.status_detail = failureReason ?? (outcome === 'blocked' ? 'blocked' : undefined);
+    // A push is not a code: a wrong answer to a push is a denial, an expired one went unanswered
+    // (MAPPING.md's normalized reasons, which the MFA-fatigue rule counts).
+    const push = failureReason !== undefined && strOf(record['mfa_method']) === 'push';
+    const detail = push ? (PUSH_REASONS[failureReason] ?? failureReason) : failureReason;
+    event.status_detail = detail ?? (outcome === 'blocked' ? 'blocked' : undefined);
   }
 
   const rawRisk = record['risk_context'];
@@ -208,6 +214,8 @@ function map(value: unknown, context: MapContext): IamEvent {
   }
   if (actorId !== undefined || riskLevelId !== undefined) {
     event.user = {
+      // actor_id is the only account identifier this API gives: it is the name rules key on.
+      name: actorId,
       uid: actorId,
       risk_level: riskLevelId === undefined ? undefined : RISK_LEVEL_NAMES[riskLevelId],
       risk_level_id: riskLevelId,

@@ -107,6 +107,6 @@ test('mfa_api: risk_score outside 0..100 is not turned into a level; the context
     { event_id: 'm2', event_type: 'mfa.failure', timestamp: '2024-11-23T19:21:07.412Z', actor_id: 'u1', risk_context: { risk_score: 640 } },
     ctx('mfa_api'),
   );
-  assert.deepEqual(JSON.parse(JSON.stringify(event.user)), { uid: 'u1' });
+  assert.deepEqual(JSON.parse(JSON.stringify(event.user)), { name: 'u1', uid: 'u1' });
   assert.deepEqual(event.unmapped, { risk_context: { risk_score: 640 } });
 });
