@@ -1,7 +1,7 @@
 /**
  * Auth0 log `type` codes -> OCSF class / activity / status, built once at module load. Auth0's
  * code itself says success or failure, so the status is in the table. The list follows Auth0's
- * "Log Event Type Codes" reference; docs/okta-entra-auth0.md has it for SIEM users.
+ * "Log Event Type Codes" reference; the normalize README has it for SIEM users.
  */
 import { ACCOUNT_CHANGE, AUTHENTICATION, CLASS, FACTOR_TYPE, SEVERITY, STATUS } from '../ocsf.js';
 import type { IamClassUid } from '../ocsf.js';

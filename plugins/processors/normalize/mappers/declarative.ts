@@ -1,7 +1,7 @@
 /**
  * Declarative mappings: a JSON source without a built-in mapper is onboarded with configuration
  * only. Records of format `mapping.<name>` are mapped by the definition under the normalize
- * processor's `mappings.<name>` (reference and example: docs/linux-windows-declarative.md).
+ * processor's `mappings.<name>` (reference and example: the normalize README).
  *
  * Every rule a definition must follow is in `mappingDefinitionSchema`, so a wrong definition is
  * refused at startup with the key it is at, like any other config error. One consequence shapes

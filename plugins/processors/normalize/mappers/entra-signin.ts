@@ -3,7 +3,7 @@
  * (`/auditLogs/signIns`) or as the Azure Monitor diagnostic record (`category: SignInLogs`,
  * `NonInteractiveUserSignInLogs`, `ServicePrincipalSignInLogs`, ... with the sign-in in
  * `properties`). The outcome is `status.errorCode` (`resultType` in the diagnostic record): the
- * table below says what each code becomes; see docs/okta-entra-auth0.md for the reasoning.
+ * table below says what each code becomes; see the normalize README for the reasoning.
  */
 import type { FormatMapper, JsonObject, MapContext } from '../mapper.js';
 import { MappingError, REASON, arr, asObject, num, obj, stableUid, str } from '../mapper.js';

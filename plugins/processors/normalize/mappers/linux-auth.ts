@@ -6,7 +6,7 @@
  *
  * Lines are one event each and have no id: metadata.uid is stableUid of the line, and
  * metadata.event_code is `<program>.<what>` (`sshd.failed_password`, `sudo.command`,
- * `useradd.new_user`; the list is in docs/linux-windows-declarative.md). A line that is not an
+ * `useradd.new_user`; the list is in the normalize README). A line that is not an
  * authentication or account record (cron, systemd, sshd's connection chatter) is dead-lettered as
  * `unrecognized_line`: counted and kept, never emitted as a meaningless event.
  *

@@ -1,6 +1,6 @@
 /**
  * Okta System Log `eventType` -> OCSF class / activity, built once at module load. The table is
- * documented for SIEM users in docs/okta-entra-auth0.md; keep the two in step.
+ * documented for SIEM users in the normalize README; keep the two in step.
  */
 import { ACCOUNT_CHANGE, AUTHENTICATION, CLASS, FACTOR_TYPE, GROUP_MANAGEMENT, SEVERITY, STATUS, USER_ACCESS } from '../ocsf.js';
 import type { IamClassUid } from '../ocsf.js';

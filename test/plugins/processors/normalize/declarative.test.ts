@@ -1,5 +1,5 @@
 /**
- * Declarative mappings end to end: the example of docs/linux-windows-declarative.md is loaded
+ * Declarative mappings end to end: the example in the normalize README is loaded
  * through the real config loader (so the documented example is known to validate), its mappings
  * are built into the processor's mapper table, and vendor records go through mapRecord with exact
  * OCSF objects out. Wrong definitions are refused by the loader with every problem at its key.
@@ -22,7 +22,7 @@ import { sourcePath, writeConfigDir } from '../../../helpers.js';
 const OBSERVED = Date.UTC(2026, 0, 1);
 
 function exampleYaml(): string {
-  const doc = readFileSync(sourcePath('plugins', 'processors', 'normalize', 'docs', 'linux-windows-declarative.md'), 'utf8');
+  const doc = readFileSync(sourcePath('plugins', 'processors', 'normalize', 'README.md'), 'utf8');
   const m = /<!-- declarative-example:begin -->\n```yaml\n([\s\S]*?)```\n<!-- declarative-example:end -->/.exec(doc);
   assert.ok(m, 'the docs hold the example between its markers');
   return m[1]!;
