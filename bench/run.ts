@@ -14,7 +14,7 @@ interface BenchModule {
   teardown?(): Promise<void>;
 }
 
-const files = ['./host.bench.js', './normalize.bench.js', './exporters.bench.js', './generator.bench.js'];
+const files = ['./host.bench.js', './normalize.bench.js', './exporters.bench.js', './generator.bench.js', './detect.bench.js'];
 const filters = process.argv.slice(2);
 
 function format(value: number): string {

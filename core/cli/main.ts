@@ -7,6 +7,7 @@ import { AdminServer } from '../admin.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import { normalizeCommand, readInputs } from './normalize.js';
+import { registerReplayCommand } from './replay.js';
 import type { ServiceConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -183,6 +184,7 @@ export function buildProgram(): Command {
     .action(normalize);
   program.command('components').description('list every registered component with its kind, stability and default config')
     .option('--json', 'print as JSON').action(components);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -423,7 +423,7 @@ export class WindowEngine {
   }
 
   /** Drops a key's entries that no acceptable event can share a window with; forgets an idle key. */
-  private evictKey(ruleIndex: number, key: string, settled: number): void {
+  private evictKey(ruleIndex: number, key: string, settled: number, fromRelease = false): void {
     const keys = this.state[ruleIndex]!;
     const state = keys.get(key);
     if (state === undefined) return;
@@ -432,13 +432,19 @@ export class WindowEngine {
     let stale = 0;
     while (stale < state.times.length && state.times[stale]! <= horizon) stale++;
     if (stale > 0) this.drop(state, stale);
-    if (state.times.length === 0 && state.lastFired + rule.suppressMs <= settled) keys.delete(key);
+    if (state.times.length > 0 || state.lastFired + rule.suppressMs > settled) return;
+    // Suppressed repeats are carried on the key's next detection, so a key that has some is kept
+    // (bounded: at most SUPPRESSED_RETENTION_MS after its last detection).
+    if (state.suppressed === 0 || state.lastFired + SUPPRESSED_RETENTION_MS <= settled) keys.delete(key);
+    else if (fromRelease) this.schedule(tenantOf(key), { kind: 'release', at: state.lastFired + SUPPRESSED_RETENTION_MS, rule: ruleIndex, key, time: state.lastFired, uid: '' });
   }
 
   /** Judges a timer: an absence, or a complete window of an lt/lte rule. */
   private judge(due: Due, settled: number): void {
     if (due.kind === 'release') {
-      this.evictKey(due.rule, due.key, settled);
+      // Judged as of its own time, not the watermark's: a watermark that jumps far in one step
+      // must forget no more than several small steps would (judgements due in between need the state).
+      this.evictKey(due.rule, due.key, due.at, true);
       return;
     }
     const rule = this.rules[due.rule]!;
@@ -482,6 +488,9 @@ export class WindowEngine {
   }
 
 }
+
+/** How long a key with suppressed repeats waits for its next detection before it is forgotten. */
+export const SUPPRESSED_RETENTION_MS = 24 * 3_600_000;
 
 /** How long a rule keeps an entry after the watermark (minus lateness) passes it. */
 function keepMs(rule: WindowRule): number {

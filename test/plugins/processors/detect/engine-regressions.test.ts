@@ -1,12 +1,9 @@
-/**
- * Engine behaviour the built-in pack found wrong, kept as `todo` tests for the engine's owner
- * (they run and report, but do not fail the suite). Remove `todo` once fixed.
- */
+/** Engine behaviour the built-in pack found wrong once, kept so it stays fixed. */
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { MIN, of, pwFail, run, T0, tick, um } from './builtin-helpers.js';
 
-test('suppressed repeats are lost when the idle key is forgotten before the next detection', { todo: 'engine.ts evictKey deletes a key whose suppression ended even when state.suppressed > 0' }, async () => {
+test('suppressed repeats survive the idle key being evicted before the next detection', async () => {
   const burst = (start: number, n: number) => Array.from({ length: n }, (_, i) => pwFail('alice', start + i * 1000));
   // Fires at the 10th failure; the 11th and 12th are suppressed repeats (suppressed = 2).
   // Other traffic moves the watermark past the end of the suppression period and the window:

@@ -1,0 +1,124 @@
+/**
+ * What crosses the thread boundary between the detect processor (main thread) and a partition's
+ * worker thread: the task and reply shapes, and the columnar encoding of an observation batch.
+ *
+ * Rules of the boundary:
+ * - Batches, never single observations, cross it: one `observe` task per partition per pipeline
+ *   batch, one `tick` task per partition per pipeline batch.
+ * - An observation batch travels as columns: the numeric fields (rule, stage, time, weight,
+ *   watermark, and indexes into the string arrays) packed in one Float64Array whose buffer is
+ *   *moved* (transferred, not copied), the strings as plain arrays (structured clone copies
+ *   strings; there is no cheaper way to hand a JS string to another isolate). Strings are sent
+ *   once where they repeat: tenants and keys are dictionary-encoded (rules grouped by the same
+ *   field produce the same key), an event id once per run of observations of that event.
+ *   Compared with cloning an array of Observation objects this saves cloning property names,
+ *   object headers and repeated strings; bench/detect.bench.ts measures both (`encoding:
+ *   'objects'` keeps the plain form available for that comparison).
+ * - Detections come back as plain RawDetection objects (structured clone): there are few.
+ * - A reply is `{ ok: true, ... }` or `{ ok: false, code, message }`: an error the engine threw
+ *   while the thread stayed alive is reported as data, so that the caller can tell it (a bug, or
+ *   bad input: not retryable) from a thread that died (retryable: the partition restarts).
+ *
+ * This module is imported on both sides and holds no state.
+ */
+import type { EngineLimits, Observation, RawDetection, WindowRule } from './engine.js';
+
+/**
+ * Numbers per observation in `ObservationColumns.numbers`: rule, stage, tenant index, key index,
+ * uid index, time, weight, watermark.
+ */
+export const STRIDE = 8;
+
+export interface ObservationColumns {
+  readonly count: number;
+  /** STRIDE numbers per observation; its buffer is transferred. */
+  readonly numbers: Float64Array;
+  /** The distinct tenants of the batch, indexed from `numbers`. */
+  readonly tenants: string[];
+  /** The distinct keys of the batch (rules grouped by the same field share them), indexed from `numbers`. */
+  readonly keys: string[];
+  /** One per observation. */
+  readonly values: (string | undefined)[];
+  /** Event ids, once per run of observations of one event (an event matching several rules), indexed from `numbers`. */
+  readonly uids: string[];
+}
+
+export interface PartitionStats {
+  /** Keys currently tracked, over all rules. */
+  readonly keys: number;
+  readonly keysOverflowed: number;
+  readonly entriesEvicted: number;
+}
+
+export type WorkerTask =
+  | { readonly op: 'init'; readonly partition: number; readonly rules: readonly WindowRule[]; readonly limits: EngineLimits }
+  | { readonly op: 'observe'; readonly partition: number; readonly columns: ObservationColumns }
+  | { readonly op: 'observe_objects'; readonly partition: number; readonly observations: readonly Observation[] }
+  | { readonly op: 'tick'; readonly partition: number; readonly tenants: readonly string[]; readonly watermarks: readonly number[] }
+  | { readonly op: 'stats'; readonly partition: number }
+  | { readonly op: 'dispose'; readonly partition: number };
+
+export type WorkerReply =
+  | { readonly ok: true; readonly detections: RawDetection[]; readonly stats?: PartitionStats }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** Packs observations into columns; the caller transfers `numbers.buffer`. */
+export function encodeObservations(observations: readonly Observation[]): ObservationColumns {
+  const count = observations.length;
+  const numbers = new Float64Array(count * STRIDE);
+  const tenants: string[] = [];
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const values: (string | undefined)[] = new Array(count);
+  const uids: string[] = [];
+  let lastTenant: string | undefined;
+  let lastTenantIndex = -1;
+  let lastUid: string | undefined;
+  for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
+    const o = observations[i]!;
+    if (o.tenant !== lastTenant) {
+      lastTenant = o.tenant;
+      lastTenantIndex = tenants.indexOf(o.tenant);
+      if (lastTenantIndex < 0) lastTenantIndex = tenants.push(o.tenant) - 1;
+    }
+    let key = keyIndex.get(o.key);
+    if (key === undefined) {
+      key = keys.push(o.key) - 1;
+      keyIndex.set(o.key, key);
+    }
+    if (o.uid !== lastUid) {
+      lastUid = o.uid;
+      uids.push(o.uid);
+    }
+    numbers[at] = o.rule;
+    numbers[at + 1] = o.stage;
+    numbers[at + 2] = lastTenantIndex;
+    numbers[at + 3] = key;
+    numbers[at + 4] = uids.length - 1;
+    numbers[at + 5] = o.time;
+    numbers[at + 6] = o.weight;
+    numbers[at + 7] = o.watermark;
+    values[i] = o.value;
+  }
+  return { count, numbers, tenants, keys, values, uids };
+}
+
+/** Unpacks columns into the observations the engine takes (one object shape). */
+export function decodeObservations(columns: ObservationColumns): Observation[] {
+  const { count, numbers, tenants, keys, values, uids } = columns;
+  const observations: Observation[] = new Array(count);
+  for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
+    observations[i] = {
+      rule: numbers[at]!,
+      stage: numbers[at + 1]!,
+      tenant: tenants[numbers[at + 2]!]!,
+      key: keys[numbers[at + 3]!]!,
+      time: numbers[at + 5]!,
+      value: values[i],
+      weight: numbers[at + 6]!,
+      uid: uids[numbers[at + 4]!]!,
+      watermark: numbers[at + 7]!,
+    };
+  }
+  return observations;
+}
