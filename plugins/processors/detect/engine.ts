@@ -217,8 +217,10 @@ export class WindowEngine {
   /** Processes observations in order; returns the detections they caused. */
   observe(observations: readonly Observation[]): RawDetection[] {
     for (const observation of observations) {
-      this.observeOne(observation);
+      // Advance first: what the watermark settles cannot involve this event (it is not late),
+      // and a partition then sees the same state for a key however many keys it holds.
       this.advance(observation.tenant, observation.watermark);
+      this.observeOne(observation);
     }
     return this.take();
   }
