@@ -69,6 +69,8 @@ export interface EngineLimits {
   /** Distinct values and related event ids a detection carries. */
   readonly maxValues: number;
   readonly maxRelated: number;
+  /** false: evaluate every window by scanning it (the reference the running totals are tested against). */
+  readonly incremental?: boolean;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = { latenessMs: 60_000, maxKeysPerRule: 100_000, maxEntriesPerKey: 10_000, maxValues: 20, maxRelated: 50 };
@@ -105,6 +107,21 @@ interface KeyState {
   readonly stages: number[];
   lastFired: number;
   suppressed: number;
+  /**
+   * Count kinds keep the window ending at their newest entry up to date as entries arrive in
+   * order: its first index, its weight sum, and per distinct value its entry count and highest
+   * weight. An out-of-order insert or a drop into the window marks it stale; it is then rebuilt.
+   */
+  start: number;
+  sum: number;
+  distinct: Map<string, DistinctValue> | undefined;
+  distinctSum: number;
+  stale: boolean;
+}
+
+interface DistinctValue {
+  count: number;
+  max: number;
 }
 
 interface Due {
@@ -118,7 +135,10 @@ interface Due {
 }
 
 function newKeyState(): KeyState {
-  return { times: [], weights: [], values: [], uids: [], stages: [], lastFired: Number.NEGATIVE_INFINITY, suppressed: 0 };
+  return {
+    times: [], weights: [], values: [], uids: [], stages: [], lastFired: Number.NEGATIVE_INFINITY, suppressed: 0,
+    start: 0, sum: 0, distinct: undefined, distinctSum: 0, stale: true,
+  };
 }
 
 function meets(condition: Condition, count: number): boolean {
@@ -261,7 +281,11 @@ export class WindowEngine {
       case 'value_count':
         if (rule.condition.op === 'lt' || rule.condition.op === 'lte') {
           this.schedule(o.tenant, { kind: 'judge', at: o.time + rule.timespanMs, rule: rule.index, key: o.key, time: o.time, uid: o.uid });
-        } else this.evaluateFrom(rule, o.tenant, o.key, state, index);
+        } else if (index === state.times.length - 1 && this.limits.incremental !== false) this.evaluateNewest(rule, o.tenant, o.key, state);
+        else {
+          state.stale = true;
+          this.evaluateFrom(rule, o.tenant, o.key, state, index);
+        }
         break;
       case 'temporal':
       case 'temporal_ordered':
@@ -302,7 +326,85 @@ export class WindowEngine {
     return i;
   }
 
+  /**
+   * The in-order fast path of count rules: the newest entry joins the running window, entries
+   * that slid out leave it, and the condition is checked on the running totals (O(1) amortized
+   * instead of a scan of the window per event).
+   */
+  private evaluateNewest(rule: WindowRule, tenant: string, key: string, state: KeyState): void {
+    const last = state.times.length - 1;
+    const time = state.times[last]!;
+    const distinct = rule.kind === 'value_count';
+    if (state.stale) this.rebuild(rule, state);
+    else this.enter(state, last, distinct);
+    const from = time - rule.timespanMs;
+    while (state.times[state.start]! <= from) this.leave(state, state.start++, distinct);
+    const count = distinct ? state.distinctSum : state.sum;
+    if (meets(rule.condition, count)) this.fire(rule, tenant, key, state, time, count, state.start, last);
+  }
+
+  private enter(state: KeyState, i: number, distinct: boolean): void {
+    const weight = state.weights[i]!;
+    if (!distinct) {
+      state.sum += weight;
+      return;
+    }
+    const value = state.values[i];
+    if (value === undefined) return;
+    const map = (state.distinct ??= new Map());
+    const seen = map.get(value);
+    if (seen === undefined) {
+      map.set(value, { count: 1, max: weight });
+      state.distinctSum += weight;
+    } else {
+      seen.count++;
+      if (weight > seen.max) {
+        state.distinctSum += weight - seen.max;
+        seen.max = weight;
+      }
+    }
+  }
+
+  private leave(state: KeyState, i: number, distinct: boolean): void {
+    const weight = state.weights[i]!;
+    if (!distinct) {
+      state.sum -= weight;
+      return;
+    }
+    const value = state.values[i];
+    if (value === undefined) return;
+    const seen = state.distinct!.get(value)!;
+    seen.count--;
+    if (seen.count === 0) {
+      state.distinct!.delete(value);
+      state.distinctSum -= seen.max;
+    } else if (weight === seen.max) {
+      // The highest weight may have left: find the highest among the value's remaining entries.
+      let max = 0;
+      for (let j = i + 1; j < state.times.length; j++) if (state.values[j] === value && state.weights[j]! > max) max = state.weights[j]!;
+      state.distinctSum += max - seen.max;
+      seen.max = max;
+    }
+  }
+
+  /** Recomputes the running window ending at the newest entry from scratch. */
+  private rebuild(rule: WindowRule, state: KeyState): void {
+    const last = state.times.length - 1;
+    const from = state.times[last]! - rule.timespanMs;
+    let start = last;
+    while (start > 0 && state.times[start - 1]! > from) start--;
+    state.start = start;
+    state.sum = 0;
+    state.distinctSum = 0;
+    state.distinct?.clear();
+    const distinct = rule.kind === 'value_count';
+    for (let i = start; i <= last; i++) this.enter(state, i, distinct);
+    state.stale = false;
+  }
+
   private drop(state: KeyState, count: number): void {
+    if (count > state.start) state.stale = true;
+    else state.start -= count;
     state.times.splice(0, count);
     state.weights.splice(0, count);
     state.values.splice(0, count);
@@ -389,6 +491,7 @@ export class WindowEngine {
       const value = state.values[i];
       if (value !== undefined && values.length < this.limits.maxValues && !values.includes(value)) values.push(value);
       if (related.length < this.limits.maxRelated) related.push(state.uids[i]!);
+      else if (values.length >= this.limits.maxValues) break;
     }
     this.out.push({ rule: rule.index, tenant, key, time, count, values, firstSeen: state.times[first]!, lastSeen: state.times[end]!, related, suppressed: state.suppressed });
     state.lastFired = time;
