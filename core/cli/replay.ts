@@ -136,6 +136,11 @@ export async function replayCommand(config: ServiceConfig, input: { name: string
         output.err(`records ${at + 1}-${at + batch.length}: refused: ${errorMessage(error)}\n`);
       }
     }
+    // The recording ends here: judge what is still open (absence and lt/lte rules).
+    for (const processor of processors) {
+      const flushable = processor as Processor & { flush?: () => Promise<void> };
+      if (typeof flushable.flush === 'function') await flushable.flush();
+    }
   } finally {
     for (const processor of processors) await processor.shutdown();
   }

@@ -6,7 +6,9 @@ import type { BuiltinOverride, DetectConfig } from './config.js';
 import { DEFAULT_LIMITS, KEY_SEPARATOR, WindowEngine } from './engine.js';
 import type { EngineLimits, Observation, RawDetection, WindowRule } from './engine.js';
 import { buildFinding } from './finding.js';
-import { compileRules } from './rules.js';
+import { filterClasses } from './filter.js';
+import type { Predicate } from './filter.js';
+import { compileRules, stageFilterDefinitions } from './rules.js';
 import type { RouterRule, RuleDefinition } from './rules.js';
 
 /** One share of the keyed state: on a worker thread, or inline. Calls are made one at a time. */
@@ -69,7 +71,7 @@ export function partitionOf(key: string, count: number): number {
   return (hash >>> 0) % count;
 }
 
-function isOcsf(record: PipelineRecord): record is PipelineRecord & { time: number; metadata: { uid?: string } } {
+function isOcsf(record: PipelineRecord): record is PipelineRecord & { class_uid: number; time: number; metadata: { uid?: string } } {
   return typeof (record as { class_uid?: unknown }).class_uid === 'number' && typeof (record as { time?: unknown }).time === 'number';
 }
 
@@ -82,6 +84,39 @@ function keyPart(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (Array.isArray(value)) return value.length > 0 ? keyPart(value[0]) : undefined;
   return typeof value === 'string' ? value : String(value);
+}
+
+/** A rule's stages that an event of some class may match, in stage order. */
+interface Route {
+  readonly rule: RouterRule;
+  readonly stages: readonly number[];
+  readonly filters: readonly Predicate[];
+}
+
+/**
+ * Which rules' stages can match an event, by its class_uid. A stage whose filter names its classes
+ * (`filterClasses`) is listed under those classes only; one that does not, under every class and
+ * in `other`. Rules keep their order and stages theirs, so observations come out in the order of
+ * testing every stage of every rule; a stage left out could not have matched.
+ */
+export function routeTable(rules: readonly RouterRule[]): { byClass: Map<number, readonly Route[]>; other: readonly Route[] } {
+  const stageClasses = rules.map((rule) => {
+    const classes = stageFilterDefinitions(rule.definition).map(filterClasses);
+    if (classes.length !== rule.stageFilters.length) throw new Error(`rule ${rule.definition.id}: ${classes.length} stage filters, ${rule.stageFilters.length} compiled`);
+    return classes;
+  });
+  const routesWhere = (admits: (classes: ReadonlySet<number> | undefined) => boolean): Route[] => {
+    const routes: Route[] = [];
+    rules.forEach((rule, r) => {
+      const stages = stageClasses[r]!.flatMap((classes, stage) => (admits(classes) ? [stage] : []));
+      if (stages.length > 0) routes.push({ rule, stages, filters: stages.map((stage) => rule.stageFilters[stage]!) });
+    });
+    return routes;
+  };
+  const named = new Set(stageClasses.flatMap((list) => list.flatMap((classes) => (classes === undefined ? [] : [...classes]))));
+  const byClass = new Map<number, readonly Route[]>();
+  for (const classUid of named) byClass.set(classUid, routesWhere((classes) => classes === undefined || classes.has(classUid)));
+  return { byClass, other: routesWhere((classes) => classes === undefined) };
 }
 
 /** Sorts detections so that their order does not depend on how keys were spread over partitions. */
@@ -105,6 +140,10 @@ export interface DetectCounters {
 export class DetectProcessor implements Processor {
   readonly mutatesData = false;
   readonly rules: readonly RouterRule[];
+  /** The rules' stages an event of a class can match, by class_uid (see `routeTable`). */
+  private readonly routes: Map<number, readonly Route[]>;
+  /** The same for the classes no filter names. */
+  private readonly otherRoutes: readonly Route[];
   readonly counters: DetectCounters = { late: 0, observations: 0, detections: 0 };
   private readonly outOfOrdernessMs: number;
   private readonly latenessMs: number;
@@ -127,6 +166,7 @@ export class DetectProcessor implements Processor {
     this.outOfOrdernessMs = parseDuration(config.allowed_out_of_orderness);
     this.latenessMs = parseDuration(config.allowed_lateness);
     this.rules = compileRules(resolveRules(config), parseDuration(config.suppress));
+    ({ byClass: this.routes, other: this.otherRoutes } = routeTable(this.rules));
     this.limits = { ...DEFAULT_LIMITS, latenessMs: this.latenessMs, maxKeysPerRule: config.max_keys_per_rule };
     this.partitionCount = config.workers ?? settings.workers;
     this.makePartitions = this.partitionCount === 0 ? inlinePartitions : makePartitions;
@@ -151,6 +191,29 @@ export class DetectProcessor implements Processor {
     const run = this.queue.then(() => this.process(batch));
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * End of input (`authwire replay`, tests): judges everything still open — absences and lt/lte
+   * windows — as if the watermark had passed it, and sends those findings on. A live pipeline
+   * never calls it: a shutdown is not the end of the stream, and judging early would report
+   * absences whose match could still arrive.
+   */
+  flush(): Promise<void> {
+    if (this.state !== 'started') return Promise.reject(new PermanentError(this.state === 'stopped' ? 'shut_down' : 'not_started', `${this.settings.id} is not running`));
+    const run = this.queue.then(() => this.flushAll());
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const tenant of [...this.watermarks.keys()].sort()) {
+      const end = new Map([[tenant, Number.POSITIVE_INFINITY]]);
+      const due = await Promise.all(this.partitions.map((partition) => partition.tick(end)));
+      const detections = due.flat().sort(compareDetections);
+      this.counters.detections += detections.length;
+      if (detections.length > 0) await this.next.consume({ tenant, records: detections.map((detection) => buildFinding(this.rules[detection.rule]!, detection)) });
+    }
   }
 
   private async process(batch: Batch): Promise<void> {
@@ -191,16 +254,21 @@ export class DetectProcessor implements Processor {
     if (records.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records } : batch);
   }
 
-  private route(event: PipelineRecord & { time: number; metadata: { uid?: string } }, tenant: string, time: number, watermark: number, outgoing: Observation[][]): void {
+  private route(event: PipelineRecord & { class_uid: number; time: number; metadata: { uid?: string } }, tenant: string, time: number, watermark: number, outgoing: Observation[][]): void {
+    const routes = this.routes.get(event.class_uid) ?? this.otherRoutes;
+    if (routes.length === 0) return;
     const uid = typeof event.metadata?.uid === 'string' ? event.metadata.uid : '';
-    for (const rule of this.rules) {
-      const filters = rule.stageFilters;
-      for (let stage = 0; stage < filters.length; stage++) {
-        if (!filters[stage]!(event)) continue;
+    for (let r = 0; r < routes.length; r++) {
+      const route = routes[r]!;
+      const filters = route.filters;
+      for (let s = 0; s < filters.length; s++) {
+        if (!filters[s]!(event)) continue;
+        const rule = route.rule;
         let key = tenant;
         let keyed = true;
-        for (const field of rule.keyFields) {
-          const part = keyPart(field(event));
+        const keyFields = rule.keyFields;
+        for (let f = 0; f < keyFields.length; f++) {
+          const part = keyPart(keyFields[f]!(event));
           if (part === undefined) {
             keyed = false;
             break;
@@ -214,9 +282,10 @@ export class DetectProcessor implements Processor {
           if (value === undefined) break;
         }
         let weight = 1;
-        for (const entry of rule.weights) if (entry.filter(event)) weight *= entry.weight;
+        const weights = rule.weights;
+        for (let w = 0; w < weights.length; w++) if (weights[w]!.filter(event)) weight *= weights[w]!.weight;
         this.counters.observations++;
-        outgoing[partitionOf(key, outgoing.length)]!.push({ rule: rule.index, stage, tenant, key, time, value, weight, uid, watermark });
+        outgoing[partitionOf(key, outgoing.length)]!.push({ rule: rule.index, stage: route.stages[s]!, tenant, key, time, value, weight, uid, watermark });
       }
     }
   }
