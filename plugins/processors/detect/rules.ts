@@ -113,19 +113,21 @@ function condition(definition: ConditionDefinition | undefined, fallback: Condit
   return { op, value };
 }
 
+/** The filter of each stage, in `RouterRule.stageFilters` order. */
+export function stageFilterDefinitions(definition: RuleDefinition): FilterDefinition[] {
+  if (definition.type === 'temporal' || definition.type === 'temporal_ordered') return (definition.stages ?? []).map((stage) => stage.filter);
+  const filters = [definition.filter ?? {}];
+  if (definition.type === 'absence') filters.push(definition.absent!.filter);
+  return filters;
+}
+
 /** Compiles validated rule definitions; `index` follows their order. */
 export function compileRules(definitions: readonly RuleDefinition[], defaultSuppressMs: number): RouterRule[] {
   return definitions.map((definition, index) => {
-    const stageFilters: Predicate[] = [];
+    const stageFilters: Predicate[] = stageFilterDefinitions(definition).map(compileFilter);
     const stages: Condition[] = [];
     if (definition.type === 'temporal' || definition.type === 'temporal_ordered') {
-      for (const stage of definition.stages ?? []) {
-        stageFilters.push(compileFilter(stage.filter));
-        stages.push(condition(stage.condition, { op: 'gte', value: 1 }));
-      }
-    } else {
-      stageFilters.push(compileFilter(definition.filter ?? {}));
-      if (definition.type === 'absence') stageFilters.push(compileFilter(definition.absent!.filter));
+      for (const stage of definition.stages ?? []) stages.push(condition(stage.condition, { op: 'gte', value: 1 }));
     }
     const window: WindowRule = {
       index,
