@@ -197,10 +197,21 @@ class DueHeap {
     return top;
   }
 
+  /**
+   * Order by due time, then by content — never by when a timer was scheduled, which depends on
+   * how far a partition's watermark had moved and so on the worker count. At one instant,
+   * judgements come before releases (a release may forget state a judgement still needs).
+   */
   private less(a: number, b: number): boolean {
     const x = this.items[a]!;
     const y = this.items[b]!;
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+    if (x.at !== y.at) return x.at < y.at;
+    if (x.kind !== y.kind) return x.kind === 'judge';
+    if (x.rule !== y.rule) return x.rule < y.rule;
+    if (x.key !== y.key) return x.key < y.key;
+    if (x.time !== y.time) return x.time < y.time;
+    if (x.uid !== y.uid) return x.uid < y.uid;
+    return x.seq < y.seq;
   }
 }
 
