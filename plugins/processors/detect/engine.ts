@@ -330,6 +330,16 @@ export class WindowEngine {
       state.stages.splice(i, 0, o.stage);
     }
     if (times.length > this.limits.maxEntriesPerKey) {
+      // Expired entries waiting to be cut go first (they count for nothing); only a live entry
+      // dropped for room is counted. The watermark here is the same in every partition.
+      const settled = (this.watermarks.get(o.tenant) ?? Number.NEGATIVE_INFINITY) - this.limits.latenessMs;
+      const horizon = settled - keepMs(this.rules[o.rule]!);
+      let stale = 0;
+      while (stale < i && times[stale]! <= horizon) stale++;
+      if (stale > 0) {
+        this.drop(state, stale);
+        return i - stale;
+      }
       this.drop(state, 1);
       this.counters.entriesEvicted++;
       return i - 1;
@@ -547,8 +557,11 @@ export class WindowEngine {
     const horizon = settled - keepMs(rule);
     let stale = 0;
     while (stale < state.times.length && state.times[stale]! <= horizon) stale++;
-    if (stale > 0) this.drop(state, stale);
-    if (state.times.length > 0 || state.lastFired + rule.suppressMs > settled) return;
+    // Expired entries never join a window again (windows are found by time), so they are cut in
+    // chunks rather than by one splice per event, which costs O(window) each time on busy keys.
+    const live = state.times.length - stale;
+    if (stale > 0 && (live === 0 || stale >= 256 || stale * 4 >= state.times.length)) this.drop(state, stale);
+    if (live > 0 || state.lastFired + rule.suppressMs > settled) return;
     // Suppressed repeats are carried on the key's next detection, so a key that has some is kept
     // (bounded: at most SUPPRESSED_RETENTION_MS after its last detection).
     if (state.suppressed === 0 || state.lastFired + SUPPRESSED_RETENTION_MS <= settled) keys.delete(key);
