@@ -122,6 +122,8 @@ interface KeyState {
 interface DistinctValue {
   count: number;
   max: number;
+  /** Entries holding the highest weight: the window is rescanned only when the last of them leaves. */
+  atMax: number;
 }
 
 interface Due {
@@ -334,8 +336,7 @@ export class WindowEngine {
       // dropped for room is counted. The watermark here is the same in every partition.
       const settled = (this.watermarks.get(o.tenant) ?? Number.NEGATIVE_INFINITY) - this.limits.latenessMs;
       const horizon = settled - keepMs(this.rules[o.rule]!);
-      let stale = 0;
-      while (stale < i && times[stale]! <= horizon) stale++;
+      const stale = countAtOrBefore(times, horizon, i);
       if (stale > 0) {
         this.drop(state, stale);
         return i - stale;
@@ -375,14 +376,15 @@ export class WindowEngine {
     const map = (state.distinct ??= new Map());
     const seen = map.get(value);
     if (seen === undefined) {
-      map.set(value, { count: 1, max: weight });
+      map.set(value, { count: 1, max: weight, atMax: 1 });
       state.distinctSum += weight;
     } else {
       seen.count++;
       if (weight > seen.max) {
         state.distinctSum += weight - seen.max;
         seen.max = weight;
-      }
+        seen.atMax = 1;
+      } else if (weight === seen.max) seen.atMax++;
     }
   }
 
@@ -399,12 +401,21 @@ export class WindowEngine {
     if (seen.count === 0) {
       state.distinct!.delete(value);
       state.distinctSum -= seen.max;
-    } else if (weight === seen.max) {
-      // The highest weight may have left: find the highest among the value's remaining entries.
+    } else if (weight === seen.max && --seen.atMax === 0) {
+      // The last entry with the highest weight left: find the highest among the remaining ones.
       let max = 0;
-      for (let j = i + 1; j < state.times.length; j++) if (state.values[j] === value && state.weights[j]! > max) max = state.weights[j]!;
+      let atMax = 0;
+      for (let j = i + 1; j < state.times.length; j++) {
+        if (state.values[j] !== value) continue;
+        const w = state.weights[j]!;
+        if (w > max) {
+          max = w;
+          atMax = 1;
+        } else if (w === max) atMax++;
+      }
       state.distinctSum += max - seen.max;
       seen.max = max;
+      seen.atMax = atMax;
     }
   }
 
@@ -555,8 +566,7 @@ export class WindowEngine {
     if (state === undefined) return;
     const rule = this.rules[ruleIndex]!;
     const horizon = settled - keepMs(rule);
-    let stale = 0;
-    while (stale < state.times.length && state.times[stale]! <= horizon) stale++;
+    const stale = countAtOrBefore(state.times, horizon, state.times.length);
     // Expired entries never join a window again (windows are found by time), so they are cut in
     // chunks rather than by one splice per event, which costs O(window) each time on busy keys.
     const live = state.times.length - stale;
@@ -620,6 +630,18 @@ export class WindowEngine {
 
 /** How long a key with suppressed repeats waits for its next detection before it is forgotten. */
 export const SUPPRESSED_RETENTION_MS = 24 * 3_600_000;
+
+/** How many of the first `limit` (sorted) times are <= `bound`: a binary search. */
+function countAtOrBefore(times: readonly number[], bound: number, limit: number): number {
+  let low = 0;
+  let high = limit;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (times[middle]! <= bound) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
 
 /** How long a rule keeps an entry after the watermark (minus lateness) passes it. */
 function keepMs(rule: WindowRule): number {
