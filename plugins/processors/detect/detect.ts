@@ -128,6 +128,8 @@ export interface DetectCounters {
   late: number;
   observations: number;
   detections: number;
+  /** Events a rule's filter matched but that lack its group_by or counted field (not counted by that rule). */
+  unkeyed: number;
 }
 
 /**
@@ -144,7 +146,7 @@ export class DetectProcessor implements Processor {
   private readonly routes: Map<number, readonly Route[]>;
   /** The same for the classes no filter names. */
   private readonly otherRoutes: readonly Route[];
-  readonly counters: DetectCounters = { late: 0, observations: 0, detections: 0 };
+  readonly counters: DetectCounters = { late: 0, observations: 0, detections: 0, unkeyed: 0 };
   private readonly outOfOrdernessMs: number;
   private readonly latenessMs: number;
   private readonly limits: EngineLimits;
@@ -275,11 +277,17 @@ export class DetectProcessor implements Processor {
           }
           key += KEY_SEPARATOR + part;
         }
-        if (!keyed) break;
+        if (!keyed) {
+          this.counters.unkeyed++;
+          break;
+        }
         let value: string | undefined;
         if (rule.valueField !== undefined) {
           value = keyPart(rule.valueField(event));
-          if (value === undefined) break;
+          if (value === undefined) {
+            this.counters.unkeyed++;
+            break;
+          }
         }
         let weight = 1;
         const weights = rule.weights;

@@ -132,14 +132,19 @@ test('tenant isolation: the same attack split across two tenants, below the thre
   assert.equal(of(one.findings, 'credential_stuffing').length, 1);
 });
 
-test('an event without the group-by field is not counted by that rule (mfa_api events carry user.uid, no user.name)', async () => {
+test('an event without the group-by field is not counted by that rule, and that is counted', async () => {
   const events = Array.from({ length: 10 }, (_, i) => {
     const e = pwFail('x', T0 + i);
     e.user = { uid: 'a1b2' };
     return e;
   });
-  const { findings } = await run([events]);
+  const { findings, processor } = await run([events]);
   assert.equal(of(findings, 'brute_force').length, 0);
+  // 10 events x the 4 rules whose filter takes a password failure but whose key or counted
+  // field (user.name) they lack: each (event, rule) pair is counted once.
+  assert.equal(processor.counters.unkeyed, 40);
+  const keyed = await run([Array.from({ length: 10 }, (_, i) => pwFail('x', T0 + i))]);
+  assert.equal(keyed.processor.counters.unkeyed, 0);
 });
 
 test('lockouts after unlocks: repeated_lockout counts Lock events only (unlocks in between do not reset it)', async () => {
