@@ -186,6 +186,8 @@ export class DetectProcessor implements Processor {
     await this.queue.catch(() => {});
     await Promise.all(this.partitions.map((partition) => partition.close()));
     this.partitions = [];
+    const { late, observations, detections, unkeyed } = this.counters;
+    this.settings.logger.info('detector stopped', { observations, detections, late_events: late, unkeyed_matches: unkeyed });
   }
 
   consume(batch: Batch): Promise<void> {
