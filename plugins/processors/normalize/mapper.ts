@@ -57,6 +57,20 @@ export function asObject(value: unknown, what = 'record'): JsonObject {
   return value as JsonObject;
 }
 
+/**
+ * A value as a string, or undefined when absent, null, empty or of another type. Hot-path mappers
+ * read the field themselves (`strOf(record['type'])`) so that each read site keeps its own inline
+ * cache; a helper doing `object[key]` for every key and shape goes megamorphic.
+ */
+export function strOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A value as a finite number, or undefined (see `strOf` for why it takes the value). */
+export function numOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
 /** A string property, or undefined when absent, null, empty or not a string. */
 export function str(object: JsonObject | undefined, key: string): string | undefined {
   const value = object?.[key];

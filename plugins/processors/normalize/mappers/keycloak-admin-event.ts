@@ -15,7 +15,8 @@ import type { FormatMapper, JsonObject, MapContext } from '../mapper.js';
 import { MappingError, REASON, asObject } from '../mapper.js';
 import type { IamClassUid, IamEvent, OcsfUser } from '../ocsf.js';
 import { ACCOUNT_CHANGE, AUTHENTICATION, CLASS, GROUP_MANAGEMENT, SEVERITY, STATUS, USER_ACCESS, createEvent } from '../ocsf.js';
-import { KEYCLOAK_PRODUCT, epochMsOf, keycloakErrorText, keycloakUid, strOf } from './keycloak-common.js';
+import { KEYCLOAK_PRODUCT, epochMsOf, keycloakErrorText, keycloakUid } from './keycloak-common.js';
+import { strOf } from '../mapper.js';
 
 /** How much of an unparseable representation is kept, as text. */
 export const MAX_REPRESENTATION_TEXT = 4096;

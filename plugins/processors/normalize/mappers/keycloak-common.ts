@@ -93,18 +93,9 @@ export function keycloakUid(record: JsonObject, format: string): string {
 }
 
 /**
- * A field's value as a string, or undefined when absent, null, empty or of another type. Callers
- * read the field themselves (`strOf(record['type'])`) so that each read site keeps its own inline
- * cache; a helper doing `object[key]` for every key and shape goes megamorphic.
- */
-export function strOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/**
  * Keycloak's `time` (epoch ms, a number; a numeric string is accepted) as the shared
  * `requiredEpochMs` reads it, with the same errors, but from a value the caller has read itself
- * (see `strOf`).
+ * (see `strOf` in mapper.ts).
  */
 export function epochMsOf(value: unknown, key: string): number {
   if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;

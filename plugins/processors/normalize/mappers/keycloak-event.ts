@@ -10,7 +10,8 @@ import type { FormatMapper, JsonObject, MapContext } from '../mapper.js';
 import { MappingError, REASON, asObject } from '../mapper.js';
 import type { IamClassUid, IamEvent, OcsfAuthFactor, OcsfUser } from '../ocsf.js';
 import { ACCOUNT_CHANGE, AUTHENTICATION, CLASS, FACTOR_TYPE, SEVERITY, STATUS, authFactor, createEvent, setAuthProtocol } from '../ocsf.js';
-import { KEYCLOAK_PRODUCT, epochMsOf, keycloakErrorText, keycloakUid, strOf } from './keycloak-common.js';
+import { KEYCLOAK_PRODUCT, epochMsOf, keycloakErrorText, keycloakUid } from './keycloak-common.js';
+import { strOf } from '../mapper.js';
 
 /** Event types whose activity or fields need more than the table row. */
 const KIND = {

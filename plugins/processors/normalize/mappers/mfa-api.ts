@@ -6,7 +6,7 @@
  * in `user.risk_score` / `risk_level_id` / `risk_level`.
  */
 import type { FormatMapper, JsonObject, MapContext } from '../mapper.js';
-import { MappingError, REASON, asObject, isoTime, stableUid } from '../mapper.js';
+import { MappingError, REASON, asObject, isoTime, numOf, stableUid, strOf } from '../mapper.js';
 import type { IamClassUid, IamEvent, OcsfAuthFactor, OcsfLocation } from '../ocsf.js';
 import { ACCOUNT_CHANGE, AUTHENTICATION, CLASS, FACTOR_TYPE, FACTOR_TYPE_NAMES, RISK_LEVEL_NAMES, SEVERITY, STATUS, authFactor, createEvent } from '../ocsf.js';
 
@@ -94,15 +94,6 @@ const METHODS: Readonly<Record<string, readonly [number, boolean]>> = {
 };
 
 const RISK_LEVELS: Readonly<Record<string, number>> = { info: 0, none: 0, low: 1, medium: 2, high: 3, critical: 4 };
-
-// Callers read the field themselves so that each read site keeps its own inline cache.
-function strOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function numOf(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 function eventType(record: JsonObject): string {
   const type = record['event_type'];

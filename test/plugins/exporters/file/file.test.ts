@@ -206,7 +206,7 @@ test('a parent that is a file fails start with a permanent bad_path', async (t) 
   await exp.shutdown();
 });
 
-test('a full disk rejects consume with a retryable disk_full', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+test('a full disk rejects consume with a retryable disk_full', { skip: !existsSync('/dev/full') && process.env.CI !== 'true' && 'no /dev/full (in CI the test runs, and fails without it)' }, async () => {
   const exp = fileExporter({ path: '/dev/full' });
   await exp.start(new RecordingHost());
   await assert.rejects(exp.consume(batchOf(sshdRaw)), (error: unknown) => {
