@@ -6,6 +6,7 @@
  * can show events per second. Pass words to run only tasks whose names contain one of them:
  * `npm run bench -- host`.
  */
+import { readdirSync } from 'node:fs';
 import { Bench } from 'tinybench';
 
 interface BenchModule {
@@ -14,7 +15,11 @@ interface BenchModule {
   teardown?(): Promise<void>;
 }
 
-const files = ['./host.bench.js', './normalize.bench.js', './exporters.bench.js', './generator.bench.js', './detect.bench.js'];
+// Every *.bench.js beside this file, in name order, so a new benchmark needs no registration here.
+const files = readdirSync(new URL('.', import.meta.url))
+  .filter((name) => name.endsWith('.bench.js'))
+  .sort()
+  .map((name) => `./${name}`);
 const filters = process.argv.slice(2);
 
 function format(value: number): string {
