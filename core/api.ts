@@ -114,6 +114,12 @@ export interface Component {
   shutdown(): Promise<void>;
   /** True when `consume` changes records in place; fan-out then gives this consumer a copy. */
   readonly mutatesData?: boolean;
+  /**
+   * The component's own counters and gauges (an exporter's queue size, a detector's late
+   * events), flat `name: number` pairs in lower_snake_case. Optional; when present the host shows
+   * them under `metrics` in the admin port's `/metrics`. Must be cheap: it is read on each scrape.
+   */
+  metrics?(): Readonly<Record<string, number>>;
 }
 
 export type Receiver = Component;

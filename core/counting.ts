@@ -19,6 +19,8 @@ export interface ComponentStats {
   deadLettered: number;
   /** `deadLettered` per reason code. */
   readonly deadLetterReasons: Record<string, number>;
+  /** The component's own counters (Component.metrics), refreshed each time the host reads its stats. */
+  metrics?: Readonly<Record<string, number>>;
 }
 
 export function newStats(id: string, kind: ComponentKind, tenant: string, pipeline?: string): ComponentStats {

@@ -79,7 +79,18 @@ export class Service {
 
   /** Every component's counters, in start order. */
   stats(): ComponentStats[] {
-    return [...this.receivers, ...this.processors.flat(), ...this.exporters].map((instance) => instance.stats);
+    return [...this.receivers, ...this.processors.flat(), ...this.exporters].map((instance) => {
+      const own = instance.component.metrics;
+      if (own !== undefined) {
+        try {
+          instance.stats.metrics = own.call(instance.component);
+        } catch {
+          // A plugin's broken counters must not take the admin port or the status line down.
+          instance.stats.metrics = undefined;
+        }
+      }
+      return instance.stats;
+    });
   }
 
   private settingsFor(spec: ComponentSpec, pipeline?: PipelineSpec): CreateSettings {

@@ -316,3 +316,17 @@ service:
   assert.equal(logged.length, 101);
   assert.match(logged[100]!, /^warn {2}processor reject_matching\/acme \(logs\/acme\): dead letter reason=r100 /);
 });
+
+test("a component's own metrics() appear in the service's stats, refreshed on each read", async () => {
+  const service = await serviceFrom([sourcePath('test/core/config/testdata/tenants')]);
+  await service.start();
+  await waitFor(() => payloads('memory/acme').length === 2 && payloads('memory/globex').length === 3);
+  const acme = service.stats().find((stats) => stats.id === 'memory/acme')!;
+  assert.deepEqual(acme.metrics, { batches_kept: memoryExports.get('memory/acme')!.length });
+  memoryExports.get('memory/acme')!.push({ tenant: 'acme', records: [] });
+  const again = service.stats().find((stats) => stats.id === 'memory/acme')!;
+  assert.deepEqual(again.metrics, { batches_kept: memoryExports.get('memory/acme')!.length });
+  // Receivers without metrics() have none.
+  assert.equal(service.stats().find((stats) => stats.kind === 'receiver')!.metrics, undefined);
+  await service.shutdown();
+});
