@@ -1,0 +1,142 @@
+/**
+ * OCSF event → one HEC event (the JSON object `/services/collector/event` takes). Pure: the output
+ * depends only on the options and the event; no I/O, never mutates the event.
+ *
+ * Shape, in this key order:
+ *
+ *   {"time":1714591202.000,"source":S,"host":H,"sourcetype":ST,"index":I,
+ *    "event":<the OCSF event as JSON>,"fields":{<flat index-time fields>}}
+ *
+ * - `time` is epoch seconds with exactly three decimals (the OCSF `time` is epoch milliseconds);
+ *   written from integers, never through floating-point division, so 1714591201123 is always
+ *   `1714591201.123`.
+ * - `index` is left out when none is configured (the token's default index applies).
+ * - `fields` are Splunk index-time fields, which must be flat: every value a string. Only fields
+ *   with a non-empty string value are written (see README: field mapping).
+ * - Every string goes through JSON.stringify, which escapes quotes, backslashes, control
+ *   characters and lone surrogates, so any string yields valid JSON.
+ *
+ * Everything constant (host, index, per-class sourcetype, a constant source) is serialized once
+ * at creation into per-class prefixes; per event only the time, the event and the fields are.
+ */
+import type { OcsfEvent, PipelineRecord } from '../../../core/api.js';
+import { PermanentError } from '../../../core/errors.js';
+
+export interface HecEncoderOptions {
+  readonly host: string;
+  /** Constant source; undefined: `authwire:<metadata.log_name>` (or `authwire`) per event. */
+  readonly source: string | undefined;
+  /** Sourcetype of classes not in `sourcetypeByClass`. */
+  readonly sourcetype: string;
+  readonly sourcetypeByClass: Readonly<Record<string, string>>;
+  readonly index: string | undefined;
+}
+
+export type HecEventEncoder = (record: PipelineRecord) => string;
+
+/** Time values accepted: 1970 up to the end of year 9999, in milliseconds. */
+const MAX_TIME_MS = 253_402_300_799_999;
+/** Distinct per-event sources remembered (log names are a handful; the cap bounds hostile input). */
+const SOURCE_CACHE_LIMIT = 256;
+
+/** Epoch milliseconds as epoch seconds with exactly millisecond precision: 1714591201123 → "1714591201.123". */
+export function hecTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const seconds = Math.floor(whole / 1000);
+  const millis = whole - seconds * 1000;
+  return seconds + (millis < 10 ? '.00' : millis < 100 ? '.0' : '.') + millis;
+}
+
+function isOcsf(record: PipelineRecord): record is OcsfEvent {
+  return typeof (record as { class_uid?: unknown }).class_uid === 'number';
+}
+
+function stringAt(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function objectAt(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The flat index-time fields of one event, as the inside of a JSON object (no braces). `class_uid`
+ * and `tenant` always; the others when the event has them as non-empty strings.
+ */
+export function hecFields(event: OcsfEvent): string {
+  const metadata = objectAt(event.metadata);
+  let out = '"class_uid":"' + event.class_uid + '"';
+  const tenant = stringAt(metadata?.['tenant_uid']);
+  if (tenant !== undefined) out += ',"tenant":' + JSON.stringify(tenant);
+  const activity = stringAt(event['activity_name']);
+  if (activity !== undefined) out += ',"activity":' + JSON.stringify(activity);
+  const status = stringAt(event['status']);
+  if (status !== undefined) out += ',"status":' + JSON.stringify(status);
+  const severity = stringAt(event['severity']);
+  if (severity !== undefined) out += ',"severity":' + JSON.stringify(severity);
+  const user = objectAt(event['user']);
+  if (user !== undefined) {
+    const name = stringAt(user['name']) ?? stringAt(user['uid']);
+    if (name !== undefined) out += ',"user":' + JSON.stringify(name);
+  }
+  const src = objectAt(event['src_endpoint']);
+  if (src !== undefined) {
+    const ip = stringAt(src['ip']);
+    if (ip !== undefined) out += ',"src_ip":' + JSON.stringify(ip);
+  }
+  const eventCode = stringAt(metadata?.['event_code']);
+  if (eventCode !== undefined) out += ',"event_code":' + JSON.stringify(eventCode);
+  const analytic = objectAt(objectAt(event['finding_info'])?.['analytic']);
+  if (analytic !== undefined) {
+    const rule = stringAt(analytic['uid']);
+    if (rule !== undefined) out += ',"rule":' + JSON.stringify(rule);
+  }
+  return out;
+}
+
+export function createHecEncoder(options: HecEncoderOptions): HecEventEncoder {
+  const constantSource = options.source === undefined ? '' : ',"source":' + JSON.stringify(options.source);
+  const tail = ',"host":' + JSON.stringify(options.host);
+  const index = options.index === undefined ? '' : ',"index":' + JSON.stringify(options.index);
+  const prefixOf = (sourcetype: string): string => constantSource + tail + ',"sourcetype":' + JSON.stringify(sourcetype) + index + ',"event":';
+  const defaultPrefix = prefixOf(options.sourcetype);
+  const classPrefixes = new Map<number, string>();
+  for (const [classUid, sourcetype] of Object.entries(options.sourcetypeByClass)) classPrefixes.set(Number(classUid), prefixOf(sourcetype));
+  const perEventSource = options.source === undefined;
+  const sources = new Map<string, string>();
+
+  function sourceOf(event: OcsfEvent): string {
+    const logName = stringAt(objectAt(event.metadata)?.['log_name']);
+    if (logName === undefined) return ',"source":"authwire"';
+    let json = sources.get(logName);
+    if (json === undefined) {
+      json = ',"source":' + JSON.stringify('authwire:' + logName);
+      if (sources.size < SOURCE_CACHE_LIMIT) sources.set(logName, json);
+    }
+    return json;
+  }
+
+  return function encodeHecEvent(record: PipelineRecord): string {
+    if (!isOcsf(record)) {
+      const format = (record as { format?: unknown }).format;
+      throw new PermanentError('not_ocsf', `splunk_hec sends OCSF events only; got a raw ${typeof format === 'string' ? JSON.stringify(format) : 'non-OCSF'} record (is the normalize processor in the pipeline?)`);
+    }
+    const time = record.time;
+    if (typeof time !== 'number' || !(time >= 0 && time <= MAX_TIME_MS)) {
+      throw new PermanentError('invalid_time', `event time ${String(time)} is not epoch milliseconds between 1970 and 9999`);
+    }
+    let eventJson: string;
+    try {
+      eventJson = JSON.stringify(record);
+    } catch (error) {
+      throw new PermanentError('unencodable_record', `event cannot be written as JSON: ${(error as Error).message}`);
+    }
+    return (
+      '{"time":' + hecTime(time) +
+      (perEventSource ? sourceOf(record) : '') +
+      (classPrefixes.get(record.class_uid) ?? defaultPrefix) +
+      eventJson +
+      ',"fields":{' + hecFields(record) + '}}'
+    );
+  };
+}
