@@ -64,6 +64,8 @@ export class HecSender implements Sender<string> {
   private readonly logger: Logger;
   private readonly encode: HecEventEncoder;
   private readonly base: URL | undefined;
+  /** The base URL's path without a trailing slash ('' for the root), prefixed to every HEC path. */
+  private readonly basePath: string;
   private readonly origin: string;
   private readonly authorization: string | undefined;
   private readonly gzip: boolean;
@@ -91,7 +93,8 @@ export class HecSender implements Sender<string> {
       index: config.index,
     });
     this.base = config.endpoint === undefined ? undefined : hecBaseUrl(config.endpoint);
-    this.origin = this.base === undefined ? '(no endpoint)' : this.base.origin + this.base.pathname;
+    this.basePath = this.base === undefined ? '' : this.base.pathname.replace(/\/+$/, '');
+    this.origin = this.base === undefined ? '(no endpoint)' : this.base.origin + this.basePath;
     this.authorization = config.token === undefined ? undefined : `Splunk ${config.token}`;
     this.gzip = config.compression === 'gzip';
     this.ackEnabled = config.ack.enabled;
@@ -273,7 +276,7 @@ export class HecSender implements Sender<string> {
     const requestFn = base.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<HttpReply>((resolve, reject) => {
       const req = requestFn(
-        { protocol: base.protocol, hostname: base.hostname, port: base.port, path: base.pathname + path, method, headers, agent, signal },
+        { protocol: base.protocol, hostname: base.hostname, port: base.port, path: this.basePath + path, method, headers, agent, signal },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
