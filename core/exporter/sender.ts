@@ -40,12 +40,15 @@ export interface SendOutcome {
   readonly rejected?: readonly RejectedItem[];
   /**
    * Indices to send again, as a new request, at once and without backoff (HEC: the events after
-   * an `invalid-event-number`). Not counted as sent.
+   * an `invalid-event-number`). Not counted as sent. An index also listed in `rejected` is
+   * rejected; out-of-range and repeated indices are ignored. Asking to resend every item while
+   * rejecting none is no progress: the helper then backs off as for a retryable failure.
    */
   readonly resend?: readonly number[];
   /**
-   * Records the peer dropped without saying which (OTLP partial success): counted as failed and
-   * logged with the peer's message, neither retried nor dead-lettered (there is nothing to point at).
+   * Records the peer dropped without saying which (OTLP partial success): counted as failed (and
+   * not as sent) and logged with the peer's message, neither retried nor dead-lettered (there is
+   * nothing to point at).
    */
   readonly droppedByPeer?: { readonly count: number; readonly message: string };
 }

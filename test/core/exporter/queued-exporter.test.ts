@@ -267,6 +267,27 @@ test('batching: records of another tenant start a new request', async () => {
   await exporter.shutdown();
 });
 
+test('flush waits for what was consumed before it, not for what came after', async () => {
+  const first = deferred();
+  const later = deferred();
+  const script: Script = (request) => (request.items[0] === 'a' ? first.promise : later.promise);
+  const { exporter, sender } = await started(new ScriptedSender(script), { sendingQueue: { numConsumers: 2 } });
+  await exporter.consume(batchOf(['a']));
+  let flushed = false;
+  const flushing = exporter.flush().then(() => (flushed = true));
+  await exporter.consume(batchOf(['b']));
+  void exporter.flush(); // sends ['b'], which stays in flight
+  await ticks();
+  assert.equal(sender.calls.length, 2);
+  assert.equal(flushed, false);
+  first.resolve();
+  await flushing;
+  assert.deepEqual(exporter.metrics(), { sent: 1, retried: 0, failed: 0, dead_lettered: 0, queue_size: 1, queue_capacity: 1000, in_flight_requests: 1 });
+  later.resolve();
+  await exporter.shutdown();
+  assert.equal(exporter.metrics().sent, 2);
+});
+
 test('prepare throwing dead-letters that record with the error code (unencodable_record without one); the others go on', async () => {
   const { exporter, sender, host } = await started(new ScriptedSender());
   await exporter.consume(batchOf(['a', 'bad:not_ocsf', 'b', 'crash', 'c']));
