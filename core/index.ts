@@ -14,6 +14,17 @@ export { createLogger, nopLogger } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { CollectingConsumer, RecordingHost, testSettings } from './testing.js';
 
+// The shared exporter helper: write a Sender (encode + send), get batching, a bounded queue,
+// retry with backoff and Retry-After, timeouts, dead-lettering and counters (docs/plugins.md).
+export { QueuedExporter } from './exporter/queued-exporter.js';
+export type { ExporterMetrics, QueuedExporterOptions } from './exporter/queued-exporter.js';
+export { FatalSendError, isFatalSendError } from './exporter/sender.js';
+export type { ExportRequest, RejectedItem, SendOutcome, Sender } from './exporter/sender.js';
+export { exporterHelperDefaults, exporterHelperSchemaProperties, resolveExporterHelperConfig } from './exporter/config.js';
+export type { ExporterHelperConfig, ResolvedExporterHelperConfig } from './exporter/config.js';
+export { backoffDelay } from './exporter/backoff.js';
+export type { BackoffPolicy } from './exporter/backoff.js';
+
 // Embedding the host.
 export { ConfigError, formatIssue } from './config/issues.js';
 export type { ConfigIssue } from './config/issues.js';
