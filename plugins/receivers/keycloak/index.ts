@@ -1,0 +1,1 @@
+export { keycloakReceiverFactory } from './factory.js';
