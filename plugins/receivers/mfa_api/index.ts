@@ -1,0 +1,1 @@
+export { mfaApiReceiverFactory } from './factory.js';
