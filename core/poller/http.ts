@@ -68,6 +68,23 @@ export function rateLimitResetMs(headers: Headers, now = Date.now()): number | u
   return Math.max(0, Number(value.trim()) * 1000 - now);
 }
 
+/**
+ * The target of the `Link` header entry with relation `rel` (RFC 8288), e.g. Okta's and Auth0's
+ * `<https://...>; rel="next"`; undefined when there is none. Several Link headers arrive joined by
+ * ", " (fetch), so entries are split on the angle brackets, not on commas.
+ */
+export function linkTarget(headers: Headers, rel: string): string | undefined {
+  const value = headers.get('link');
+  if (value === null) return undefined;
+  for (const match of value.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const params = match[2] ?? '';
+    const relation = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
+    const names = (relation?.[1] ?? relation?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (names.includes(rel.toLowerCase())) return match[1];
+  }
+  return undefined;
+}
+
 /** The body as text, refusing (and cancelling) one larger than `maxBytes`. */
 export async function readBoundedText(response: Response, maxBytes: number, name: string): Promise<string> {
   const declared = Number(response.headers.get('content-length'));

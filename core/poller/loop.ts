@@ -92,6 +92,8 @@ export class PollLoop {
         this.host?.reportError(error);
         options.logger.debug('poll failed', { code: errorCode(error), retryable: isRetryable(error), failures: this.failures, message: errorMessage(error) });
       }
+      // stop() during a pass that then returned normally: do not sleep a whole interval before noticing.
+      if (signal.aborted) break;
       const wait = this.failures === 0 ? options.intervalMs : Math.min(options.maxBackoffMs, options.intervalMs * 2 ** this.failures);
       await this.sleep(wait);
     }

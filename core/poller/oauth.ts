@@ -17,8 +17,13 @@ export interface ClientCredentialsOptions {
   readonly scope?: string;
   /** Auth0's Management API wants `audience`; other extra form fields go here too. */
   readonly extraParams?: Readonly<Record<string, string>>;
-  /** `body` sends client_id/client_secret as form fields; `basic` as HTTP Basic auth. */
-  readonly clientAuth?: 'body' | 'basic';
+  /**
+   * `body` sends client_id/client_secret as form fields; `basic` as HTTP Basic auth;
+   * `private_key_jwt` sends no secret but `clientAssertion()` (RFC 7523; OAuth for Okta service apps).
+   */
+  readonly clientAuth?: 'body' | 'basic' | 'private_key_jwt';
+  /** For `private_key_jwt`: a freshly signed client assertion JWT for `tokenUrl`, called once per token request. */
+  readonly clientAssertion?: (tokenUrl: string) => string;
   /** Refresh this long before expiry (default 60 s, at most half the token's lifetime). */
   readonly refreshBeforeMs?: number;
   readonly timeoutMs?: number;
@@ -59,7 +64,11 @@ export class ClientCredentialsToken {
     const { options } = this;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (options.clientAuth === 'basic') {
+    if (options.clientAuth === 'private_key_jwt') {
+      if (options.clientAssertion === undefined) throw new PermanentError('token_config', `${options.name}: private_key_jwt client authentication needs a clientAssertion`);
+      form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      form.set('client_assertion', options.clientAssertion(options.tokenUrl));
+    } else if (options.clientAuth === 'basic') {
       headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
     } else {
       form.set('client_id', options.clientId);

@@ -1,0 +1,1 @@
+export { oktaReceiverFactory } from './factory.js';
