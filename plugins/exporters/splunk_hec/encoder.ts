@@ -60,38 +60,69 @@ function objectAt(value: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * The flat index-time fields of one event, as the inside of a JSON object (no braces). `class_uid`
- * and `tenant` always; the others when the event has them as non-empty strings.
+ * JSON text of a low-cardinality string (tenant, status, severity, activity, event code), memoized
+ * on the last value: consecutive events mostly repeat it, and an identity comparison is cheaper
+ * than serializing again.
  */
+class LastJson {
+  private value = '';
+  private json = '""';
+  of(value: string): string {
+    if (value !== this.value) {
+      this.value = value;
+      this.json = JSON.stringify(value);
+    }
+    return this.json;
+  }
+}
+
+/** Builds the flat index-time fields; one per encoder, holding the memos. */
+export class HecFieldWriter {
+  private readonly tenant = new LastJson();
+  private readonly activity = new LastJson();
+  private readonly status = new LastJson();
+  private readonly severity = new LastJson();
+  private readonly eventCode = new LastJson();
+
+  /**
+   * The fields of one event as the inside of a JSON object (no braces). `class_uid` always; the
+   * others when the event has them as non-empty strings.
+   */
+  write(event: OcsfEvent): string {
+    const metadata = objectAt(event.metadata);
+    let out = '"class_uid":"' + event.class_uid + '"';
+    const tenant = stringAt(metadata?.['tenant_uid']);
+    if (tenant !== undefined) out += ',"tenant":' + this.tenant.of(tenant);
+    const activity = stringAt(event['activity_name']);
+    if (activity !== undefined) out += ',"activity":' + this.activity.of(activity);
+    const status = stringAt(event['status']);
+    if (status !== undefined) out += ',"status":' + this.status.of(status);
+    const severity = stringAt(event['severity']);
+    if (severity !== undefined) out += ',"severity":' + this.severity.of(severity);
+    const user = objectAt(event['user']);
+    if (user !== undefined) {
+      const name = stringAt(user['name']) ?? stringAt(user['uid']);
+      if (name !== undefined) out += ',"user":' + JSON.stringify(name);
+    }
+    const src = objectAt(event['src_endpoint']);
+    if (src !== undefined) {
+      const ip = stringAt(src['ip']);
+      if (ip !== undefined) out += ',"src_ip":' + JSON.stringify(ip);
+    }
+    const eventCode = stringAt(metadata?.['event_code']);
+    if (eventCode !== undefined) out += ',"event_code":' + this.eventCode.of(eventCode);
+    const findingInfo = event['finding_info'];
+    if (findingInfo !== undefined) {
+      const rule = stringAt(objectAt(objectAt(findingInfo)?.['analytic'])?.['uid']);
+      if (rule !== undefined) out += ',"rule":' + JSON.stringify(rule);
+    }
+    return out;
+  }
+}
+
+/** The flat index-time fields of one event (see HecFieldWriter.write). */
 export function hecFields(event: OcsfEvent): string {
-  const metadata = objectAt(event.metadata);
-  let out = '"class_uid":"' + event.class_uid + '"';
-  const tenant = stringAt(metadata?.['tenant_uid']);
-  if (tenant !== undefined) out += ',"tenant":' + JSON.stringify(tenant);
-  const activity = stringAt(event['activity_name']);
-  if (activity !== undefined) out += ',"activity":' + JSON.stringify(activity);
-  const status = stringAt(event['status']);
-  if (status !== undefined) out += ',"status":' + JSON.stringify(status);
-  const severity = stringAt(event['severity']);
-  if (severity !== undefined) out += ',"severity":' + JSON.stringify(severity);
-  const user = objectAt(event['user']);
-  if (user !== undefined) {
-    const name = stringAt(user['name']) ?? stringAt(user['uid']);
-    if (name !== undefined) out += ',"user":' + JSON.stringify(name);
-  }
-  const src = objectAt(event['src_endpoint']);
-  if (src !== undefined) {
-    const ip = stringAt(src['ip']);
-    if (ip !== undefined) out += ',"src_ip":' + JSON.stringify(ip);
-  }
-  const eventCode = stringAt(metadata?.['event_code']);
-  if (eventCode !== undefined) out += ',"event_code":' + JSON.stringify(eventCode);
-  const analytic = objectAt(objectAt(event['finding_info'])?.['analytic']);
-  if (analytic !== undefined) {
-    const rule = stringAt(analytic['uid']);
-    if (rule !== undefined) out += ',"rule":' + JSON.stringify(rule);
-  }
-  return out;
+  return new HecFieldWriter().write(event);
 }
 
 export function createHecEncoder(options: HecEncoderOptions): HecEventEncoder {
@@ -104,15 +135,21 @@ export function createHecEncoder(options: HecEncoderOptions): HecEventEncoder {
   for (const [classUid, sourcetype] of Object.entries(options.sourcetypeByClass)) classPrefixes.set(Number(classUid), prefixOf(sourcetype));
   const perEventSource = options.source === undefined;
   const sources = new Map<string, string>();
+  const fields = new HecFieldWriter();
 
+  let lastLogName = '';
+  let lastSource = ',"source":"authwire"';
   function sourceOf(event: OcsfEvent): string {
     const logName = stringAt(objectAt(event.metadata)?.['log_name']);
     if (logName === undefined) return ',"source":"authwire"';
+    if (logName === lastLogName) return lastSource;
     let json = sources.get(logName);
     if (json === undefined) {
       json = ',"source":' + JSON.stringify('authwire:' + logName);
       if (sources.size < SOURCE_CACHE_LIMIT) sources.set(logName, json);
     }
+    lastLogName = logName;
+    lastSource = json;
     return json;
   }
 
@@ -136,7 +173,7 @@ export function createHecEncoder(options: HecEncoderOptions): HecEventEncoder {
       (perEventSource ? sourceOf(record) : '') +
       (classPrefixes.get(record.class_uid) ?? defaultPrefix) +
       eventJson +
-      ',"fields":{' + hecFields(record) + '}}'
+      ',"fields":{' + fields.write(record) + '}}'
     );
   };
 }

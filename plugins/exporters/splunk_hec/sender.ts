@@ -162,7 +162,9 @@ export class HecSender implements Sender<string> {
     // Cut the request at max_content_length; what does not fit goes back to the helper as `resend`.
     let count = 0;
     let bytes = 0;
-    for (; count < items.length; count++) {
+    // The helper keeps requests within maxRequestBytes; measure item by item only when it did not.
+    if (request.bytes <= this.maxRequestBytes) count = items.length;
+    else for (; count < items.length; count++) {
       const size = Buffer.byteLength(items[count]!, 'utf8');
       if (bytes + size > this.maxRequestBytes) break;
       bytes += size;

@@ -8,15 +8,10 @@ import { RecordingHost, testSettings } from '../../../../core/testing.js';
 import { createDefaultConfig } from '../../../../plugins/exporters/splunk_hec/config.js';
 import type { SplunkHecExporterConfig } from '../../../../plugins/exporters/splunk_hec/config.js';
 import { HecSender } from '../../../../plugins/exporters/splunk_hec/sender.js';
-import { authEvent } from '../testrecords.js';
+import { TOKEN, eventN } from './events.js';
 import { HecServer } from './hec-server.js';
 import type { HecServerOptions } from './hec-server.js';
 
-export const TOKEN = 'S3cr3t-7f1c-4a2b-hec-token';
-
-export function eventN(i: number, uid = `e${i}`): OcsfEvent {
-  return { ...authEvent, time: authEvent.time + i, metadata: { ...authEvent.metadata, uid } };
-}
 
 interface Setup {
   server: HecServer;
