@@ -1,0 +1,1 @@
+export { entraReceiverFactory } from './factory.js';
