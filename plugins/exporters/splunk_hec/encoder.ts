@@ -85,20 +85,21 @@ export class HecFieldWriter {
   private readonly eventCode = new LastJson();
 
   /**
-   * The fields of one event as the inside of a JSON object (no braces). `class_uid` always; the
-   * others when the event has them as non-empty strings.
+   * The fields of one event as the inside of a JSON object (no braces). `ocsf_class` always; the
+   * others when the event has them as non-empty strings. No name equals a top-level key of the
+   * event, because Splunk's search-time JSON extraction would then give each such field twice.
    */
   write(event: OcsfEvent): string {
     const metadata = objectAt(event.metadata);
-    let out = '"class_uid":"' + event.class_uid + '"';
+    let out = '"ocsf_class":"' + event.class_uid + '"';
     const tenant = stringAt(metadata?.['tenant_uid']);
     if (tenant !== undefined) out += ',"tenant":' + this.tenant.of(tenant);
     const activity = stringAt(event['activity_name']);
     if (activity !== undefined) out += ',"activity":' + this.activity.of(activity);
     const status = stringAt(event['status']);
-    if (status !== undefined) out += ',"status":' + this.status.of(status);
+    if (status !== undefined) out += ',"outcome":' + this.status.of(status);
     const severity = stringAt(event['severity']);
-    if (severity !== undefined) out += ',"severity":' + this.severity.of(severity);
+    if (severity !== undefined) out += ',"severity_name":' + this.severity.of(severity);
     const user = objectAt(event['user']);
     if (user !== undefined) {
       const name = stringAt(user['name']) ?? stringAt(user['uid']);

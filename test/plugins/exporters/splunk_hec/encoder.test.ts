@@ -40,7 +40,7 @@ test('an Authentication event: exact HEC event, per-class sourcetype, source fro
       '"event":{"class_uid":3002,"activity_id":1,"type_uid":300201,"category_uid":3,"severity_id":1,"time":1714591202000,"status":"Failure","status_id":2,' +
       '"message":"User login failed","metadata":{"product":{"name":"Okta","vendor_name":"Okta"},"version":"1.8.0","uid":"e1","event_code":"user.session.start","tenant_uid":"acme","log_name":"okta"},' +
       '"user":{"name":"alice@example.com","uid":"00u1"},"src_endpoint":{"ip":"203.0.113.7"}},' +
-      '"fields":{"class_uid":"3002","tenant":"acme","status":"Failure","user":"alice@example.com","src_ip":"203.0.113.7","event_code":"user.session.start"}}',
+      '"fields":{"ocsf_class":"3002","tenant":"acme","outcome":"Failure","user":"alice@example.com","src_ip":"203.0.113.7","event_code":"user.session.start"}}',
   );
 });
 
@@ -54,7 +54,7 @@ test('constant source, no index, an unmapped class gets the default sourcetype; 
     '{"time":1714591203.500,"source":"iam","host":"authwire-1","sourcetype":"authwire:ocsf",' +
       '"event":{"class_uid":9999,"activity_id":1,"type_uid":200401,"category_uid":2,"severity_id":4,"time":1714591203500,"message":"MFA failures across 12 accounts in 5m",' +
       '"metadata":{"product":{"name":"authwire"},"version":"1.8.0","uid":"d1","tenant_uid":"acme"},"finding_info":{"title":"MFA failure spike across accounts","uid":"mfa_spray:acme"}},' +
-      '"fields":{"class_uid":"9999","tenant":"acme"}}',
+      '"fields":{"ocsf_class":"9999","tenant":"acme"}}',
   );
   assert.deepEqual(event, before);
 });
@@ -68,11 +68,11 @@ test('a normalized golden (Okta MFA push timeout): event is the OCSF event uncha
   assert.equal(out['sourcetype'], 'authwire:ocsf:authentication');
   assert.deepEqual(out['event'], golden.expected);
   assert.deepEqual(out['fields'], {
-    class_uid: '3002',
+    ocsf_class: '3002',
     tenant: 'acme',
     activity: 'Logon',
-    status: 'Failure',
-    severity: 'Low',
+    outcome: 'Failure',
+    severity_name: 'Low',
     user: 'maria.garcia@example.com',
     src_ip: '198.51.100.23',
     event_code: 'user.authentication.auth_via_mfa',
@@ -90,7 +90,7 @@ test('a Detection Finding: sourcetype detection_finding and the rule id as a fie
   const out = JSON.parse(createHecEncoder(options)(finding)) as Record<string, unknown>;
   assert.equal(out['sourcetype'], 'authwire:ocsf:detection_finding');
   assert.equal(out['source'], 'authwire:detect');
-  assert.deepEqual(out['fields'], { class_uid: '2004', tenant: 'acme', activity: 'Create', severity: 'High', event_code: 'mfa_spray', rule: 'mfa_spray' });
+  assert.deepEqual(out['fields'], { ocsf_class: '2004', tenant: 'acme', activity: 'Create', severity_name: 'High', event_code: 'mfa_spray', rule: 'mfa_spray' });
 });
 
 test('any string gives valid JSON: quotes, backslashes, control characters, U+2028, lone surrogates, emoji', () => {
@@ -110,7 +110,7 @@ test('any string gives valid JSON: quotes, backslashes, control characters, U+20
 
 test('fields are flat strings only: non-string and empty values are left out; user falls back to uid', () => {
   const event = { ...authEvent, status: 2, severity: '', activity_name: { x: 1 }, user: { uid: 'u-7', name: '' }, src_endpoint: { ip: 42 } } as unknown as OcsfEvent;
-  assert.equal(hecFields(event), '"class_uid":"3002","tenant":"acme","user":"u-7","event_code":"user.session.start"');
+  assert.equal(hecFields(event), '"ocsf_class":"3002","tenant":"acme","user":"u-7","event_code":"user.session.start"');
 });
 
 test('records that cannot be sent are refused with a permanent code: raw records, bad times, unencodable values', () => {

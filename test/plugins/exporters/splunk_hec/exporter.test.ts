@@ -164,7 +164,7 @@ test('max_content_length: requests are split to fit, nothing refused, nothing se
   await exporter.consume({ tenant: 'acme', records: events(7) });
   await exporter.flush();
   const posts = server.requests.filter((r) => r.path.endsWith('/event'));
-  assert.deepEqual(posts.map((r) => [r.status, r.events, r.bytes]), [[200, 2, 1324], [200, 2, 1324], [200, 2, 1324], [200, 1, 662]]);
+  assert.deepEqual(posts.map((r) => [r.status, r.events, r.bytes]), [[200, 2, 1328], [200, 2, 1328], [200, 2, 1328], [200, 1, 664]]);
   assert.deepEqual(server.uids(), events(7).map((e) => String(e.metadata.uid)));
   assert.deepEqual(host.deadLetters, []);
 });

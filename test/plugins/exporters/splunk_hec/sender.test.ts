@@ -71,7 +71,7 @@ test('start checks health; a request is one gzip POST with the token, a channel,
   assert.deepEqual(server.uids(), ['e0', 'e1', 'e2']);
   assert.equal(server.indexed[1]!.time, 1714591202.001);
   assert.equal(server.indexed[1]!.sourcetype, 'authwire:ocsf:authentication');
-  assert.deepEqual(server.indexed[1]!.fields, { class_uid: '3002', tenant: 'acme', status: 'Failure', user: 'alice@example.com', src_ip: '203.0.113.7', event_code: 'user.session.start' });
+  assert.deepEqual(server.indexed[1]!.fields, { ocsf_class: '3002', tenant: 'acme', outcome: 'Failure', user: 'alice@example.com', src_ip: '203.0.113.7', event_code: 'user.session.start' });
 });
 
 test('compression none sends plain JSON; an endpoint given as the full event URL is trimmed to the base', async (t) => {
@@ -171,16 +171,16 @@ test('max_content_length: a request is cut where it would exceed the limit and t
   const events = [0, 1, 2, 3, 4].map((i) => eventN(i));
   const request = requestOf(sender, events);
   const size = sender.sizeOf(request.items[0]!);
-  assert.equal(size, 662);
+  assert.equal(size, 664);
   assert.deepEqual(await sender.send(request, signal()), { resend: [2, 3, 4] });
-  assert.equal(server.requests.at(-1)!.bytes, 1324);
+  assert.equal(server.requests.at(-1)!.bytes, 1328);
   const huge = { ...eventN(9), message: 'x'.repeat(2000) };
   assert.deepEqual(await sender.send(requestOf(sender, [huge, eventN(5)]), signal()), {
-    rejected: [{ index: 0, reason: 'record_too_large', detail: 'the event is 2645 bytes; max_content_length is 1400' }],
+    rejected: [{ index: 0, reason: 'record_too_large', detail: 'the event is 2647 bytes; max_content_length is 1400' }],
     resend: [1],
   });
   assert.deepEqual(server.uids(), ['e0', 'e1']);
-  assert.equal(Math.max(...server.requests.map((r) => r.bytes)), 1324);
+  assert.equal(Math.max(...server.requests.map((r) => r.bytes)), 1328);
 });
 
 test('ack: a request counts as sent once acknowledged; one never acknowledged fails retryably and is sent again', async (t) => {
