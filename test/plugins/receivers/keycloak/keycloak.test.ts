@@ -136,19 +136,28 @@ test('a server before 26.2 (yyyy-MM-dd only, newest first, direction ignored): d
 
 test('server_api: legacy starts newest first at once; the newest-first read stops at the first page older than the window', async () => {
   await withServer({ mode: 'legacy' }, async (server) => {
-    for (let n = 1; n <= 100; n++) server.add('acme', 'events', userEvent(n));
+    // One a second: after the first pass, the window (newest − 10 s) holds the newest 11.
+    for (let n = 1; n <= 100; n++) server.add('acme', 'events', userEvent(n, Date.UTC(2026, 2, 1, 9) + n * 1000));
     const downstream = new Downstream();
     const { receiver } = makeReceiver(server, downstream, { config: { events: 'user', page_size: 10, server_api: 'legacy' } });
     await receiver.start(new RecordingHost());
     try {
       await waitFor(() => downstream.records.length === 100);
-      const before = server.requests.length;
       await passes(receiver, 1);
-      // Window = newest − 10 s overlap holds every event (1 s apart in all): a later pass needs 11 pages at most.
-      assert.ok(server.requests.length - before <= 2 * 11);
     } finally {
       await receiver.shutdown();
     }
+    // A pass is a run of requests from first=0. Each page starts again at the previous page's last
+    // millisecond (first = 0, 9, 18, ...): the first pass needs 12 requests for 100 events; later
+    // ones stop at the second page, which reaches events older than the window.
+    const runs: number[] = [];
+    for (const request of server.requests) {
+      if (request.query['first'] === '0') runs.push(0);
+      runs[runs.length - 1]!++;
+    }
+    assert.equal(runs[0], 12);
+    assert.deepEqual(server.requests.slice(0, 3).map((r) => r.query['first']), ['0', '9', '18']);
+    assert.ok(runs.length >= 2 && runs.slice(1).every((count) => count <= 2), JSON.stringify(runs));
     assert.deepEqual(downstream.ids(), range('ev-', 1, 100));
     assert.equal(server.requests.filter((r) => r.status === 400).length, 0);
   });
