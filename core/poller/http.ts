@@ -12,6 +12,7 @@
  * - Errors name the URL without its query string and never carry tokens or secrets.
  */
 import { PermanentError, RetryableError } from '../errors.js';
+import { backoffDelay } from '../exporter/backoff.js';
 import { safeUrl } from './oauth.js';
 
 export interface TokenProvider {
@@ -56,7 +57,8 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
   const value = headers.get('retry-after');
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Delta-seconds; Graph sends fractions (`2.128`), which are honoured rather than ignored.
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
@@ -109,10 +111,9 @@ export async function readBoundedText(response: Response, maxBytes: number, name
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-/** Exponential backoff with ± `spread` jitter: initial × 2^(attempt-1), capped at max. */
-function backoff(attempt: number, initialMs: number, maxMs: number, random: () => number, spread = 0.5): number {
-  const base = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
-  return Math.round(base * (1 - spread + 2 * spread * random()));
+/** Exponential backoff (doubling) with ± 50 % jitter: the exporter helper's policy shape, for page requests. */
+function backoff(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
+  return backoffDelay(attempt - 1, { initialIntervalMs: initialMs, multiplier: 2, randomizationFactor: 0.5, maxIntervalMs: maxMs }, random);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -93,6 +93,7 @@ test('http: Retry-After and X-Rate-Limit-Reset parse to milliseconds', () => {
   const now = Date.UTC(2026, 0, 1, 0, 0, 0);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': '3' }), now), 3000);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now), 5000);
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': '2.128' }), now), 2128);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': 'soon' }), now), undefined);
   assert.equal(retryAfterMs(new Headers(), now), undefined);
   assert.equal(rateLimitResetMs(new Headers({ 'x-rate-limit-reset': String(now / 1000 + 7) }), now), 7000);
