@@ -1,0 +1,1 @@
+export { auth0ReceiverFactory } from './factory.js';
