@@ -4,11 +4,29 @@ import { fileExporterFactory } from './exporters/file/index.js';
 import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
+import { entraReceiverFactory } from './receivers/entra/index.js';
+import { keycloakReceiverFactory } from './receivers/keycloak/index.js';
+import { mfaApiReceiverFactory } from './receivers/mfa_api/index.js';
+import { oktaReceiverFactory } from './receivers/okta/index.js';
 import { normalizeFactory } from './processors/normalize/index.js';
 import { detectFactory } from './processors/detect/index.js';
 
 /** Every built-in factory; the folder of each is plugins/<kind>s/<type>/. */
-export const builtinFactories: readonly Factory[] = [generatorFactory, normalizeFactory, detectFactory, fileExporterFactory, nopExporterFactory, stdoutExporterFactory];
+export const builtinFactories: readonly Factory[] = [
+  // receivers
+  generatorFactory,
+  keycloakReceiverFactory,
+  mfaApiReceiverFactory,
+  oktaReceiverFactory,
+  entraReceiverFactory,
+  // processors
+  normalizeFactory,
+  detectFactory,
+  // exporters
+  fileExporterFactory,
+  nopExporterFactory,
+  stdoutExporterFactory,
+];
 
 /** A registry holding the built-in factories (duplicates are refused). */
 export function createBuiltinRegistry(): Registry {

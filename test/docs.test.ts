@@ -12,9 +12,9 @@ import { loadConfig } from '../core/config/load.js';
 import { createBuiltinRegistry } from '../plugins/index.js';
 import { sourcePath, writeConfigDir } from './helpers.js';
 
-async function assertValid(paths: string[]): Promise<void> {
+async function assertValid(paths: string[], env: Record<string, string> = {}): Promise<void> {
   try {
-    await loadConfig(paths, { registry: createBuiltinRegistry(), env: {} });
+    await loadConfig(paths, { registry: createBuiltinRegistry(), env });
   } catch (error) {
     if (error instanceof ConfigError) assert.fail(error.issues.map(formatIssue).join('\n'));
     throw error;
@@ -42,7 +42,9 @@ for (const readme of readmes) {
     for (const block of blocks) {
       const dir = await writeConfigDir({});
       writeFileSync(join(dir, 'example.yaml'), block);
-      await assertValid([dir]);
+      // Examples keep secrets in the environment, as users should: give each variable a value.
+      const env = Object.fromEntries([...block.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => [match[1]!, 'example-value']));
+      await assertValid([dir], env);
     }
   });
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { repoRoot, writeConfigDir } from '../../helpers.js';
+import { builtinFactories } from '../../../plugins/index.js';
 
 const cli = join(repoRoot, 'dist', 'core', 'cli', 'main.js');
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -54,9 +55,16 @@ test('components lists every registered factory with kind, stability and default
   const result = authwire(['components', '--json']);
   assert.equal(result.status, 0);
   const listing = JSON.parse(result.stdout) as { kind: string; type: string; stability: string; defaultConfig: unknown }[];
-  assert.deepEqual(listing.map((c) => `${c.kind}/${c.type}`), ['receiver/generator', 'processor/detect', 'processor/normalize', 'exporter/file', 'exporter/nop', 'exporter/stdout']);
+  // Every built-in, receivers then processors then exporters, each kind by type name.
+  const kindOrder = ['receiver', 'processor', 'exporter'];
+  const expected = builtinFactories
+    .map((factory) => ({ kind: factory.kind, type: factory.type }))
+    .sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || a.type.localeCompare(b.type))
+    .map((c) => `${c.kind}/${c.type}`);
+  assert.deepEqual(listing.map((c) => `${c.kind}/${c.type}`), expected);
+  assert.deepEqual(expected.slice(0, 2), ['receiver/entra', 'receiver/generator']);
   const text = authwire(['components']);
-  assert.match(text.stdout, /^receiver generator \(beta\)\n/);
+  assert.match(text.stdout, /\nreceiver generator \(beta\)\n/);
   assert.match(text.stdout, /\nexporter stdout \(\w+\)\n.*\n  default config:\n    format: pretty\n/);
 });
 
