@@ -61,3 +61,17 @@ const widths = header.map((title, column) => Math.max(title.length, ...rows.map(
 const line = (row: string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
 console.log(line(header));
 for (const row of rows) console.log(line(row));
+
+// Latency measurements (*-latency.js) take seconds of wall time each, not operations per second:
+// each runs in its own process after the table and prints its own percentiles. `npm run bench --
+// latency` runs only them.
+const latencyScripts = readdirSync(new URL('.', import.meta.url))
+  .filter((name) => name.endsWith('-latency.js'))
+  .sort();
+if (filters.length === 0 || filters.some((word) => 'latency'.includes(word) || latencyScripts.some((name) => name.includes(word)))) {
+  const { spawnSync } = await import('node:child_process');
+  for (const name of latencyScripts) {
+    console.log(`\n${name}:`);
+    spawnSync(process.execPath, [new URL(`./${name}`, import.meta.url).pathname, '10'], { stdio: 'inherit' });
+  }
+}

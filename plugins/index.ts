@@ -3,7 +3,9 @@ import { Registry } from '../core/registry.js';
 import { fileExporterFactory } from './exporters/file/index.js';
 import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
+import { splunkHecExporterFactory } from './exporters/splunk_hec/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
+import { auth0ReceiverFactory } from './receivers/auth0/index.js';
 import { entraReceiverFactory } from './receivers/entra/index.js';
 import { keycloakReceiverFactory } from './receivers/keycloak/index.js';
 import { mfaApiReceiverFactory } from './receivers/mfa_api/index.js';
@@ -19,6 +21,7 @@ export const builtinFactories: readonly Factory[] = [
   mfaApiReceiverFactory,
   oktaReceiverFactory,
   entraReceiverFactory,
+  auth0ReceiverFactory,
   // processors
   normalizeFactory,
   detectFactory,
@@ -26,6 +29,7 @@ export const builtinFactories: readonly Factory[] = [
   fileExporterFactory,
   nopExporterFactory,
   stdoutExporterFactory,
+  splunkHecExporterFactory,
 ];
 
 /** A registry holding the built-in factories (duplicates are refused). */
