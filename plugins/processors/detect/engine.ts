@@ -97,33 +97,139 @@ export interface EngineCounters {
   keysOverflowed: number;
   entriesEvicted: number;
 }
-
-/** Entries of one key, sorted by time, in parallel arrays (no object per entry). */
+/**
+ * Entries of one key, sorted by time, in parallel arrays (no object per entry). The live entries
+ * are those from `head` on: dropping the oldest moves `head` (O(1)), and the arrays are compacted
+ * once at least half of them is dropped (amortized O(1) per dropped entry). Columns that hold
+ * their default for every entry so far (weight 1, no value, stage 0) are not allocated: most keys
+ * of most rules need only `times` and `uids`.
+ */
 interface KeyState {
-  readonly times: number[];
-  readonly weights: number[];
-  readonly values: (string | undefined)[];
-  readonly uids: string[];
-  readonly stages: number[];
+  head: number;
+  times: number[];
+  uids: string[];
+  /** undefined: every entry weighs 1. */
+  weights: number[] | undefined;
+  /** undefined: no entry has a value. */
+  values: (string | undefined)[] | undefined;
+  /** undefined: every entry is stage 0. */
+  stages: number[] | undefined;
   lastFired: number;
   suppressed: number;
   /**
-   * Count kinds keep the window ending at their newest entry up to date as entries arrive in
-   * order: its first index, its weight sum, and per distinct value its entry count and highest
-   * weight. An out-of-order insert or a drop into the window marks it stale; it is then rebuilt.
+   * Count rules that fire as soon as a window meets them (gt / gte / eq) keep the window ending at
+   * their newest entry, entries [start, last], up to date as entries arrive, leave or are dropped:
+   * its weight sum, and per distinct value the weights of its entries in it (`DistinctCounter`).
    */
   start: number;
   sum: number;
-  distinct: Map<string, DistinctValue> | undefined;
-  distinctSum: number;
-  stale: boolean;
+  distinct: DistinctCounter | undefined;
 }
 
+/** A value's entries in a running window: how many, the highest weight, and the other weights. */
 interface DistinctValue {
   count: number;
   max: number;
-  /** Entries holding the highest weight: the window is rescanned only when the last of them leaves. */
+  /** Entries with the highest weight. */
   atMax: number;
+  /** Weights below `max` as pairs [weight, entries, weight, entries, ...]; undefined when none. */
+  below: number[] | undefined;
+}
+
+/**
+ * The distinct values of a multiset of (value, weight) entries, each value counted once at the
+ * highest weight it has: `sum` is that total. Adding or removing an entry costs O(1) plus the
+ * number of distinct weights the value has below its highest (a handful: an event's weight is a
+ * product of its rule's few weight entries), never a rescan of the window. Removing an entry that
+ * is not there is a caller error.
+ */
+export class DistinctCounter {
+  private readonly map = new Map<string, DistinctValue>();
+  sum = 0;
+
+  /** Distinct values held. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(value: string, weight: number): void {
+    const seen = this.map.get(value);
+    if (seen === undefined) {
+      this.map.set(value, { count: 1, max: weight, atMax: 1, below: undefined });
+      this.sum += weight;
+      return;
+    }
+    seen.count++;
+    if (weight > seen.max) {
+      this.sum += weight - seen.max;
+      addPair(seen, seen.max, seen.atMax);
+      seen.max = weight;
+      seen.atMax = 1;
+    } else if (weight === seen.max) seen.atMax++;
+    else addPair(seen, weight, 1);
+  }
+
+  remove(value: string, weight: number): void {
+    const seen = this.map.get(value)!;
+    if (--seen.count === 0) {
+      this.map.delete(value);
+      this.sum -= seen.max;
+      return;
+    }
+    if (weight !== seen.max) {
+      removePair(seen, weight);
+      return;
+    }
+    if (--seen.atMax > 0) return;
+    // The last entry with the highest weight left: the next highest takes over.
+    const below = seen.below!;
+    let best = 0;
+    for (let k = 2; k < below.length; k += 2) if (below[k]! > below[best]!) best = k;
+    const max = below[best]!;
+    this.sum += max - seen.max;
+    seen.max = max;
+    seen.atMax = below[best + 1]!;
+    below.splice(best, 2);
+    if (below.length === 0) seen.below = undefined;
+  }
+
+  /** The highest weight `value` has, or undefined when it is not held. */
+  weightOf(value: string): number | undefined {
+    return this.map.get(value)?.max;
+  }
+
+  /** Forgets everything; the sum restarts at exactly 0. */
+  clear(): void {
+    this.map.clear();
+    this.sum = 0;
+  }
+}
+
+function addPair(seen: DistinctValue, weight: number, entries: number): void {
+  const below = seen.below;
+  if (below === undefined) {
+    seen.below = [weight, entries];
+    return;
+  }
+  for (let k = 0; k < below.length; k += 2) {
+    if (below[k] === weight) {
+      below[k + 1]! += entries;
+      return;
+    }
+  }
+  below.push(weight, entries);
+}
+
+function removePair(seen: DistinctValue, weight: number): void {
+  const below = seen.below!;
+  for (let k = 0; k < below.length; k += 2) {
+    if (below[k] !== weight) continue;
+    if (--below[k + 1]! === 0) {
+      below.splice(k, 2);
+      if (below.length === 0) seen.below = undefined;
+    }
+    return;
+  }
 }
 
 interface Due {
@@ -136,11 +242,43 @@ interface Due {
   readonly uid: string;
 }
 
-function newKeyState(): KeyState {
+/** A key's state holding its first entry (columns at their defaults stay unallocated). */
+function newKeyState(o: Observation): KeyState {
   return {
-    times: [], weights: [], values: [], uids: [], stages: [], lastFired: Number.NEGATIVE_INFINITY, suppressed: 0,
-    start: 0, sum: 0, distinct: undefined, distinctSum: 0, stale: true,
+    head: 0,
+    times: [o.time],
+    uids: [o.uid],
+    weights: o.weight === 1 ? undefined : [o.weight],
+    values: o.value === undefined ? undefined : [o.value],
+    stages: o.stage === 0 ? undefined : [o.stage],
+    lastFired: Number.NEGATIVE_INFINITY,
+    suppressed: 0,
+    start: 0,
+    sum: 0,
+    distinct: undefined,
   };
+}
+
+function weightAt(state: KeyState, i: number): number {
+  const weights = state.weights;
+  return weights === undefined ? 1 : weights[i]!;
+}
+
+function valueAt(state: KeyState, i: number): string | undefined {
+  const values = state.values;
+  return values === undefined ? undefined : values[i];
+}
+
+function stageAt(state: KeyState, i: number): number {
+  const stages = state.stages;
+  return stages === undefined ? 0 : stages[i]!;
+}
+
+/** `length` copies of `value`, packed (not a holey `new Array(n)`). */
+function filled<T>(length: number, value: T): T[] {
+  const column: T[] = [];
+  for (let i = 0; i < length; i++) column.push(value);
+  return column;
 }
 
 function meets(condition: Condition, count: number): boolean {
@@ -217,9 +355,12 @@ class DueHeap {
   }
 }
 
+
 export class WindowEngine {
   private readonly rules: readonly WindowRule[];
   private readonly limits: EngineLimits;
+  /** Per rule: whether it keeps a running window (count kinds with gt / gte / eq; see KeyState). */
+  private readonly running: readonly boolean[];
   /** rule index -> key -> state */
   private readonly state: Map<string, KeyState>[];
   private readonly watermarks = new Map<string, number>();
@@ -238,6 +379,8 @@ export class WindowEngine {
     this.rules = rules;
     this.limits = limits;
     this.state = rules.map(() => new Map());
+    this.running = rules.map((rule) =>
+      (rule.kind === 'event_count' || rule.kind === 'value_count') && rule.condition.op !== 'lt' && rule.condition.op !== 'lte' && limits.incremental !== false);
   }
 
   /** Keys currently tracked, over all rules. */
@@ -249,7 +392,8 @@ export class WindowEngine {
 
   /** Processes observations in order; returns the detections they caused. */
   observe(observations: readonly Observation[]): RawDetection[] {
-    for (const observation of observations) {
+    for (let i = 0; i < observations.length; i++) {
+      const observation = observations[i]!;
       // Advance first: what the watermark settles cannot involve this event (it is not late),
       // and a partition then sees the same state for a key however many keys it holds.
       this.advance(observation.tenant, observation.watermark);
@@ -272,17 +416,19 @@ export class WindowEngine {
 
   private observeOne(o: Observation): void {
     const rule = this.rules[o.rule]!;
+    const running = this.running[o.rule]!;
     const keys = this.state[o.rule]!;
     let state = keys.get(o.key);
+    let index: number;
     if (state === undefined) {
       if (keys.size >= this.limits.maxKeysPerRule) {
         this.counters.keysOverflowed++;
         return;
       }
-      state = newKeyState();
+      state = newKeyState(o);
       keys.set(o.key, state);
-    }
-    const index = this.insert(state, o);
+      index = this.placed(rule, running, state, o.tenant, 0);
+    } else index = this.placed(rule, running, state, o.tenant, this.insert(state, o));
     let queue = this.expiry.get(o.tenant);
     if (queue === undefined) {
       queue = new ExpiryQueue();
@@ -294,11 +440,13 @@ export class WindowEngine {
       case 'value_count':
         if (rule.condition.op === 'lt' || rule.condition.op === 'lte') {
           this.schedule(o.tenant, { kind: 'judge', at: o.time + rule.timespanMs, rule: rule.index, key: o.key, time: o.time, uid: o.uid });
-        } else if (index === state.times.length - 1 && this.limits.incremental !== false) this.evaluateNewest(rule, o.tenant, o.key, state);
-        else {
-          state.stale = true;
-          this.evaluateFrom(rule, o.tenant, o.key, state, index);
-        }
+        } else if (index < state.head) {
+          // Dropped at once for room (older than every entry of a full key): no window ends at it.
+        } else if (!running) this.evaluateFrom(rule, o.tenant, o.key, state, index);
+        else if (index === state.times.length - 1) {
+          const count = rule.kind === 'value_count' ? state.distinct?.sum ?? 0 : state.sum;
+          if (meets(rule.condition, count)) this.fire(rule, o.tenant, o.key, state, o.time, count, state.start, index);
+        } else this.evaluateLate(rule, o.tenant, o.key, state, index);
         break;
       case 'temporal':
       case 'temporal_ordered':
@@ -315,138 +463,162 @@ export class WindowEngine {
 
   /** Inserts in time order (from the end: events mostly arrive in order); returns the index. */
   private insert(state: KeyState, o: Observation): number {
-    const { times } = state;
-    let i = times.length;
-    while (i > 0 && times[i - 1]! > o.time) i--;
-    if (i === times.length) {
+    compact(state);
+    const times = state.times;
+    const length = times.length;
+    let i = length;
+    while (i > state.head && times[i - 1]! > o.time) i--;
+    if (i === length) {
       times.push(o.time);
-      state.weights.push(o.weight);
-      state.values.push(o.value);
       state.uids.push(o.uid);
-      state.stages.push(o.stage);
+      if (state.weights !== undefined) state.weights.push(o.weight);
+      else if (o.weight !== 1) (state.weights = filled(length, 1)).push(o.weight);
+      if (state.values !== undefined) state.values.push(o.value);
+      else if (o.value !== undefined) (state.values = filled<string | undefined>(length, undefined)).push(o.value);
+      if (state.stages !== undefined) state.stages.push(o.stage);
+      else if (o.stage !== 0) (state.stages = filled(length, 0)).push(o.stage);
     } else {
       times.splice(i, 0, o.time);
-      state.weights.splice(i, 0, o.weight);
-      state.values.splice(i, 0, o.value);
       state.uids.splice(i, 0, o.uid);
-      state.stages.splice(i, 0, o.stage);
-    }
-    if (times.length > this.limits.maxEntriesPerKey) {
-      // Expired entries waiting to be cut go first (they count for nothing); only a live entry
-      // dropped for room is counted. The watermark here is the same in every partition.
-      const settled = (this.watermarks.get(o.tenant) ?? Number.NEGATIVE_INFINITY) - this.limits.latenessMs;
-      const horizon = settled - keepMs(this.rules[o.rule]!);
-      const stale = countAtOrBefore(times, horizon, i);
-      if (stale > 0) {
-        this.drop(state, stale);
-        return i - stale;
-      }
-      this.drop(state, 1);
-      this.counters.entriesEvicted++;
-      return i - 1;
+      if (state.weights !== undefined || o.weight !== 1) (state.weights ??= filled(length, 1)).splice(i, 0, o.weight);
+      if (state.values !== undefined || o.value !== undefined) (state.values ??= filled<string | undefined>(length, undefined)).splice(i, 0, o.value);
+      if (state.stages !== undefined || o.stage !== 0) (state.stages ??= filled(length, 0)).splice(i, 0, o.stage);
     }
     return i;
   }
 
   /**
-   * The in-order fast path of count rules: the newest entry joins the running window, entries
-   * that slid out leave it, and the condition is checked on the running totals (O(1) amortized
-   * instead of a scan of the window per event).
+   * After the entry at `index` was inserted: the running window takes it in, and a key over its
+   * entry limit drops expired entries first (they count for nothing) or else its oldest entry
+   * (counted). Returns the new entry's index: below `head` when it was the one dropped.
    */
-  private evaluateNewest(rule: WindowRule, tenant: string, key: string, state: KeyState): void {
-    const last = state.times.length - 1;
-    const time = state.times[last]!;
+  private placed(rule: WindowRule, running: boolean, state: KeyState, tenant: string, index: number): number {
+    if (running) this.admit(rule, state, index);
+    if (state.times.length - state.head > this.limits.maxEntriesPerKey) {
+      // The watermark here is the same in every partition.
+      const settled = (this.watermarks.get(tenant) ?? Number.NEGATIVE_INFINITY) - this.limits.latenessMs;
+      const horizon = settled - keepMs(rule);
+      const stale = countAtOrBefore(state.times, horizon, state.head, index) - state.head;
+      if (stale > 0) this.drop(rule, running, state, stale);
+      else {
+        this.drop(rule, running, state, 1);
+        this.counters.entriesEvicted++;
+      }
+    }
+    return index;
+  }
+
+  /** Keeps the running window, [start, last], the window of the newest entry after an insert at `index`. */
+  private admit(rule: WindowRule, state: KeyState, index: number): void {
+    const times = state.times;
+    const last = times.length - 1;
     const distinct = rule.kind === 'value_count';
-    if (state.stale) this.rebuild(rule, state);
-    else this.enter(state, last, distinct);
-    const from = time - rule.timespanMs;
-    while (state.times[state.start]! <= from) this.leave(state, state.start++, distinct);
-    const count = distinct ? state.distinctSum : state.sum;
-    if (meets(rule.condition, count)) this.fire(rule, tenant, key, state, time, count, state.start, last);
+    if (index === last) {
+      this.enter(state, index, distinct);
+      const from = times[last]! - rule.timespanMs;
+      let start = state.start;
+      while (start <= last && times[start]! <= from) this.leave(state, start++, distinct);
+      state.start = start;
+      if (start > last) this.emptyWindow(state);
+    } else if (times[index]! > times[last]! - rule.timespanMs) this.enter(state, index, distinct);
+    else state.start++; // before the window: it only moves the window's indexes
+  }
+
+  /**
+   * An entry inserted before the newest one (out of order): the windows ending at it and at each
+   * later entry that now includes it are evaluated in turn, until one meets the condition. Each is
+   * reached from the previous one by entering and leaving the entries at its two ends (a few: an
+   * out-of-order event is at most the lateness old), and the running window is put back after.
+   */
+  private evaluateLate(rule: WindowRule, tenant: string, key: string, state: KeyState, index: number): void {
+    const times = state.times;
+    const last = times.length - 1;
+    const distinct = rule.kind === 'value_count';
+    const timespan = rule.timespanMs;
+    const until = times[index]! + timespan;
+    const start = state.start;
+    const savedSum = state.sum;
+    const savedDistinct = state.distinct?.sum ?? 0;
+    // The first entry of the window ending at `index` (evaluateWindow's, found from the running window's).
+    let first = Math.min(start, index);
+    const from = times[index]! - timespan;
+    while (first > state.head && times[first - 1]! > from) first--;
+    let heldFirst = start;
+    let heldEnd = last;
+    for (let end = index; end <= last && times[end]! < until; end++) {
+      if (end > index) {
+        const endFrom = times[end]! - timespan;
+        while (first < end && times[first]! <= endFrom) first++;
+      }
+      this.moveWindow(state, distinct, heldFirst, heldEnd, first, end);
+      heldFirst = first;
+      heldEnd = end;
+      const count = distinct ? state.distinct?.sum ?? 0 : state.sum;
+      if (meets(rule.condition, count)) {
+        this.fire(rule, tenant, key, state, times[end]!, count, first, end);
+        break;
+      }
+    }
+    this.moveWindow(state, distinct, heldFirst, heldEnd, start, last);
+    // Entering and leaving the same weights may round differently: the totals are put back as they were.
+    state.sum = savedSum;
+    if (state.distinct !== undefined) state.distinct.sum = savedDistinct;
+  }
+
+  /** Changes the entries held in the running totals from [heldFirst, heldEnd] to [first, end] (either may be empty). */
+  private moveWindow(state: KeyState, distinct: boolean, heldFirst: number, heldEnd: number, first: number, end: number): void {
+    if (heldFirst > heldEnd || first > end || end < heldFirst || first > heldEnd) {
+      for (let j = heldFirst; j <= heldEnd; j++) this.leave(state, j, distinct);
+      for (let j = first; j <= end; j++) this.enter(state, j, distinct);
+      return;
+    }
+    for (let j = first; j < heldFirst; j++) this.enter(state, j, distinct);
+    for (let j = heldFirst; j < first; j++) this.leave(state, j, distinct);
+    for (let j = heldEnd + 1; j <= end; j++) this.enter(state, j, distinct);
+    for (let j = end + 1; j <= heldEnd; j++) this.leave(state, j, distinct);
   }
 
   private enter(state: KeyState, i: number, distinct: boolean): void {
-    const weight = state.weights[i]!;
+    const weight = weightAt(state, i);
     if (!distinct) {
       state.sum += weight;
       return;
     }
-    const value = state.values[i];
-    if (value === undefined) return;
-    const map = (state.distinct ??= new Map());
-    const seen = map.get(value);
-    if (seen === undefined) {
-      map.set(value, { count: 1, max: weight, atMax: 1 });
-      state.distinctSum += weight;
-    } else {
-      seen.count++;
-      if (weight > seen.max) {
-        state.distinctSum += weight - seen.max;
-        seen.max = weight;
-        seen.atMax = 1;
-      } else if (weight === seen.max) seen.atMax++;
-    }
+    const value = valueAt(state, i);
+    if (value !== undefined) (state.distinct ??= new DistinctCounter()).add(value, weight);
   }
 
   private leave(state: KeyState, i: number, distinct: boolean): void {
-    const weight = state.weights[i]!;
+    const weight = weightAt(state, i);
     if (!distinct) {
       state.sum -= weight;
       return;
     }
-    const value = state.values[i];
-    if (value === undefined) return;
-    const seen = state.distinct!.get(value)!;
-    seen.count--;
-    if (seen.count === 0) {
-      state.distinct!.delete(value);
-      state.distinctSum -= seen.max;
-    } else if (weight === seen.max && --seen.atMax === 0) {
-      // The last entry with the highest weight left: find the highest among the remaining ones.
-      let max = 0;
-      let atMax = 0;
-      for (let j = i + 1; j < state.times.length; j++) {
-        if (state.values[j] !== value) continue;
-        const w = state.weights[j]!;
-        if (w > max) {
-          max = w;
-          atMax = 1;
-        } else if (w === max) atMax++;
-      }
-      state.distinctSum += max - seen.max;
-      seen.max = max;
-      seen.atMax = atMax;
-    }
+    const value = valueAt(state, i);
+    if (value !== undefined) state.distinct!.remove(value, weight);
   }
 
-  /** Recomputes the running window ending at the newest entry from scratch. */
-  private rebuild(rule: WindowRule, state: KeyState): void {
-    const last = state.times.length - 1;
-    const from = state.times[last]! - rule.timespanMs;
-    let start = last;
-    while (start > 0 && state.times[start - 1]! > from) start--;
-    state.start = start;
+  /** The running window holds no entry: its totals restart at exactly 0. */
+  private emptyWindow(state: KeyState): void {
     state.sum = 0;
-    state.distinctSum = 0;
     state.distinct?.clear();
-    const distinct = rule.kind === 'value_count';
-    for (let i = start; i <= last; i++) this.enter(state, i, distinct);
-    state.stale = false;
   }
 
-  private drop(state: KeyState, count: number): void {
-    if (count > state.start) state.stale = true;
-    else state.start -= count;
-    state.times.splice(0, count);
-    state.weights.splice(0, count);
-    state.values.splice(0, count);
-    state.uids.splice(0, count);
-    state.stages.splice(0, count);
+  /** Drops the `count` oldest entries (leaving the running window first). */
+  private drop(rule: WindowRule, running: boolean, state: KeyState, count: number): void {
+    const head = state.head + count;
+    if (running && state.start < head) {
+      const distinct = rule.kind === 'value_count';
+      for (let j = state.start; j < head; j++) this.leave(state, j, distinct);
+      state.start = head;
+      if (head >= state.times.length) this.emptyWindow(state);
+    }
+    state.head = head;
   }
 
   /** Evaluates the windows ending at the new entry and at each later entry that now includes it. */
   private evaluateFrom(rule: WindowRule, tenant: string, key: string, state: KeyState, index: number): void {
-    if (index < 0) return;
+    if (index < state.head) return;
     const start = state.times[index]!;
     for (let end = index; end < state.times.length && state.times[end]! < start + rule.timespanMs; end++) {
       if (this.evaluateWindow(rule, tenant, key, state, end)) return;
@@ -457,7 +629,7 @@ export class WindowEngine {
   private evaluateWindow(rule: WindowRule, tenant: string, key: string, state: KeyState, end: number): boolean {
     const endTime = state.times[end]!;
     let first = end;
-    while (first > 0 && state.times[first - 1]! > endTime - rule.timespanMs) first--;
+    while (first > state.head && state.times[first - 1]! > endTime - rule.timespanMs) first--;
     const count = this.measure(rule, state, first, end);
     if (count === undefined) return false;
     this.fire(rule, tenant, key, state, endTime, count, first, end);
@@ -469,7 +641,7 @@ export class WindowEngine {
     switch (rule.kind) {
       case 'event_count': {
         let sum = 0;
-        for (let i = first; i <= end; i++) sum += state.weights[i]!;
+        for (let i = first; i <= end; i++) sum += weightAt(state, i);
         return meets(rule.condition, sum) ? sum : undefined;
       }
       case 'value_count': {
@@ -480,7 +652,7 @@ export class WindowEngine {
         let total = 0;
         for (let stage = 0; stage < rule.stages.length; stage++) {
           let sum = 0;
-          for (let i = first; i <= end; i++) if (state.stages[i] === stage) sum += state.weights[i]!;
+          for (let i = first; i <= end; i++) if (stageAt(state, i) === stage) sum += weightAt(state, i);
           if (!meets(rule.stages[stage]!, sum)) return undefined;
           total += sum;
         }
@@ -494,8 +666,8 @@ export class WindowEngine {
           let sum = 0;
           let reached = -1;
           for (let i = cursor; i <= end; i++) {
-            if (state.stages[i] !== stage) continue;
-            sum += state.weights[i]!;
+            if (stageAt(state, i) !== stage) continue;
+            sum += weightAt(state, i);
             if (meets(condition, sum)) {
               reached = i;
               break;
@@ -520,7 +692,7 @@ export class WindowEngine {
     const values: string[] = [];
     const related: string[] = [];
     for (let i = first; i <= end; i++) {
-      const value = state.values[i];
+      const value = valueAt(state, i);
       if (value !== undefined && values.length < this.limits.maxValues && !values.includes(value)) values.push(value);
       if (related.length < this.limits.maxRelated) related.push(state.uids[i]!);
       else if (values.length >= this.limits.maxValues) break;
@@ -566,11 +738,16 @@ export class WindowEngine {
     if (state === undefined) return;
     const rule = this.rules[ruleIndex]!;
     const horizon = settled - keepMs(rule);
-    const stale = countAtOrBefore(state.times, horizon, state.times.length);
+    const entries = state.times.length - state.head;
+    const stale = countAtOrBefore(state.times, horizon, state.head, state.times.length) - state.head;
     // Expired entries never join a window again (windows are found by time), so they are cut in
-    // chunks rather than by one splice per event, which costs O(window) each time on busy keys.
-    const live = state.times.length - stale;
-    if (stale > 0 && (live === 0 || stale >= 256 || stale * 4 >= state.times.length)) this.drop(state, stale);
+    // chunks, not one by one. Which chunks stays as it was when a cut cost a splice: the entry
+    // limit counts the expired entries not cut yet.
+    const live = entries - stale;
+    if (stale > 0 && (live === 0 || stale >= 256 || stale * 4 >= entries)) {
+      this.drop(rule, this.running[ruleIndex]!, state, stale);
+      compact(state);
+    }
     if (live > 0 || state.lastFired + rule.suppressMs > settled) return;
     // Suppressed repeats are carried on the key's next detection, so a key that has some is kept
     // (bounded: at most SUPPRESSED_RETENTION_MS after its last detection).
@@ -594,10 +771,11 @@ export class WindowEngine {
       const from = rule.direction === 'after' ? due.time : due.time - rule.timespanMs + 1;
       const to = rule.direction === 'before' ? due.time : due.time + rule.timespanMs - 1;
       let a = -1;
-      for (let i = 0; i < state.times.length; i++) {
+      for (let i = state.head; i < state.times.length; i++) {
         const time = state.times[i]!;
-        if (state.stages[i] === 1 && time >= from && time <= to) return; // B found: nothing to report
-        if (a < 0 && state.stages[i] === 0 && time === due.time && state.uids[i] === due.uid) a = i;
+        const stage = stageAt(state, i);
+        if (stage === 1 && time >= from && time <= to) return; // B found: nothing to report
+        if (a < 0 && stage === 0 && time === due.time && state.uids[i] === due.uid) a = i;
       }
       if (a < 0) return;
       const end = rule.direction === 'before' ? due.time : due.time + rule.timespanMs;
@@ -607,7 +785,7 @@ export class WindowEngine {
     // lt / lte: the window [time, time + T) opened by this entry.
     let first = -1;
     let last = -1;
-    for (let i = 0; i < state.times.length; i++) {
+    for (let i = state.head; i < state.times.length; i++) {
       const time = state.times[i]!;
       if (time < due.time) continue;
       if (time >= due.time + rule.timespanMs) break;
@@ -622,18 +800,30 @@ export class WindowEngine {
   private measureRange(rule: WindowRule, state: KeyState, first: number, last: number): number {
     if (rule.kind === 'value_count') return distinctWeight(state, first, last);
     let sum = 0;
-    for (let i = first; i <= last; i++) sum += state.weights[i]!;
+    for (let i = first; i <= last; i++) sum += weightAt(state, i);
     return sum;
   }
+}
 
+/** Cuts the dropped entries off the arrays once they are at least half of them. */
+function compact(state: KeyState): void {
+  const head = state.head;
+  if (head === 0 || head * 2 < state.times.length) return;
+  state.times = state.times.slice(head);
+  state.uids = state.uids.slice(head);
+  if (state.weights !== undefined) state.weights = state.weights.slice(head);
+  if (state.values !== undefined) state.values = state.values.slice(head);
+  if (state.stages !== undefined) state.stages = state.stages.slice(head);
+  state.start -= head;
+  state.head = 0;
 }
 
 /** How long a key with suppressed repeats waits for its next detection before it is forgotten. */
 export const SUPPRESSED_RETENTION_MS = 24 * 3_600_000;
 
-/** How many of the first `limit` (sorted) times are <= `bound`: a binary search. */
-function countAtOrBefore(times: readonly number[], bound: number, limit: number): number {
-  let low = 0;
+/** The index after the last of the (sorted) times in [from, limit) that are <= `bound`: a binary search. */
+function countAtOrBefore(times: readonly number[], bound: number, from: number, limit: number): number {
+  let low = from;
   let high = limit;
   while (low < high) {
     const middle = (low + high) >>> 1;
@@ -701,9 +891,9 @@ export function tenantOf(key: string): string {
 function distinctWeight(state: KeyState, first: number, end: number): number {
   const best = new Map<string, number>();
   for (let i = first; i <= end; i++) {
-    const value = state.values[i];
+    const value = valueAt(state, i);
     if (value === undefined) continue;
-    const weight = state.weights[i]!;
+    const weight = weightAt(state, i);
     const seen = best.get(value);
     if (seen === undefined || weight > seen) best.set(value, weight);
   }
