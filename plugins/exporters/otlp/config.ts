@@ -1,0 +1,136 @@
+import type { JsonSchema } from '../../../core/api.js';
+import { exporterHelperDefaults, exporterHelperSchemaProperties } from '../../../core/exporter/config.js';
+import type { ExporterHelperConfig } from '../../../core/exporter/config.js';
+
+export const LOGS_PATH = '/v1/logs';
+export const DEFAULT_SERVICE_NAME = 'authwire';
+export const DEFAULT_ATTRIBUTE_PREFIX = 'ocsf.';
+
+/** Headers the exporter sets itself; a user header of these names is a config error. */
+export const RESERVED_HEADERS: readonly string[] = ['content-type', 'content-encoding', 'content-length', 'transfer-encoding', 'host', 'connection', 'te'];
+
+export interface OtlpTlsConfig {
+  /** PEM CA bundle to trust instead of the system CAs. */
+  ca_file?: string;
+  /** Skip certificate verification. For labs only. */
+  insecure_skip_verify: boolean;
+}
+
+/**
+ * `endpoint` is required and has no default, so it is optional in this type: `createDefaultConfig()`
+ * leaves it out and the schema's `required` makes the host report it.
+ */
+export interface OtlpExporterConfig extends ExporterHelperConfig {
+  /** Base URL; logs go to `<endpoint>/v1/logs` (as the Collector's otlphttp exporter does). */
+  endpoint?: string;
+  /** The full logs URL, used as is instead of `<endpoint>/v1/logs`. */
+  logs_endpoint?: string;
+  encoding: 'proto' | 'json';
+  compression: 'gzip' | 'none';
+  /** Extra request headers (API keys, tenant ids); values are secrets and never logged. */
+  headers: Record<string, string>;
+  /** Resource attribute `service.name`. */
+  service_name: string;
+  /** More resource attributes (`deployment.environment.name`, ...). */
+  resource_attributes: Record<string, string>;
+  /** `attributes`: OCSF fields flattened into attributes; `body`: the OCSF event as a kvlist body. */
+  ocsf_as: 'attributes' | 'body';
+  /** Prefix of the attribute keys made from OCSF fields. */
+  attribute_prefix: string;
+  tls: OtlpTlsConfig;
+}
+
+const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+const ATTRIBUTE_KEY = '^[A-Za-z0-9_.-]+$';
+
+export const configSchema: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoint'],
+  properties: {
+    endpoint: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      description: 'Base URL of the OTLP/HTTP receiver, e.g. https://otel-collector:4318; logs are POSTed to <endpoint>/v1/logs.',
+      examples: ['http://otel-collector:4318'],
+    },
+    logs_endpoint: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      description: 'Full URL for logs, used as is instead of <endpoint>/v1/logs (for backends with their own path).',
+    },
+    encoding: { type: 'string', enum: ['proto', 'json'], default: 'proto', description: 'Request body: OTLP protobuf (application/x-protobuf) or OTLP/JSON (application/json).' },
+    compression: { type: 'string', enum: ['gzip', 'none'], default: 'gzip', description: 'Request body compression.' },
+    headers: {
+      type: 'object',
+      additionalProperties: false,
+      patternProperties: { [HEADER_NAME]: { type: 'string' } },
+      default: {},
+      description: 'Extra request headers (API keys, X-Scope-OrgID). Values are treated as secrets: never logged.',
+    },
+    service_name: { type: 'string', minLength: 1, default: DEFAULT_SERVICE_NAME, description: 'Resource attribute service.name.' },
+    resource_attributes: {
+      type: 'object',
+      additionalProperties: false,
+      patternProperties: { [ATTRIBUTE_KEY]: { type: 'string' } },
+      default: {},
+      description: 'More resource attributes (string values). service.name and authwire.tenant are set by the exporter and cannot be overridden here.',
+    },
+    ocsf_as: {
+      type: 'string',
+      enum: ['attributes', 'body'],
+      default: 'attributes',
+      description: 'attributes: every OCSF field as a flattened attribute (ocsf.user.name), the message as body. body: the whole event as a kvlist body.',
+    },
+    attribute_prefix: {
+      type: 'string',
+      pattern: '^(?:[a-z0-9_]+(?:\\.[a-z0-9_]+)*\\.)?$',
+      default: DEFAULT_ATTRIBUTE_PREFIX,
+      description: "Prefix of attribute keys made from OCSF fields; '' for none. Must end with a dot.",
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'TLS client settings for https endpoints.',
+      properties: {
+        ca_file: { type: 'string', minLength: 1, description: 'PEM file of CAs to trust instead of the system ones.' },
+        insecure_skip_verify: { type: 'boolean', default: false, description: 'Do not verify the certificate (labs only).' },
+      },
+    },
+    ...exporterHelperSchemaProperties(),
+  },
+};
+
+export function createDefaultConfig(): OtlpExporterConfig {
+  return {
+    encoding: 'proto',
+    compression: 'gzip',
+    headers: {},
+    service_name: DEFAULT_SERVICE_NAME,
+    resource_attributes: {},
+    ocsf_as: 'attributes',
+    attribute_prefix: DEFAULT_ATTRIBUTE_PREFIX,
+    tls: { insecure_skip_verify: false },
+    ...exporterHelperDefaults(),
+  };
+}
+
+/**
+ * The URL logs are POSTed to: `logs_endpoint` as written, else `endpoint` with `/v1/logs`
+ * appended to its path (a trailing slash is trimmed first), as the Collector's otlphttp exporter does.
+ */
+export function logsUrl(config: Pick<OtlpExporterConfig, 'endpoint' | 'logs_endpoint'>): URL | undefined {
+  if (config.logs_endpoint !== undefined) return new URL(config.logs_endpoint);
+  if (config.endpoint === undefined) return undefined;
+  const url = new URL(config.endpoint);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${LOGS_PATH}`;
+  return url;
+}
+
+/** The URL as it may be shown in logs and errors: no userinfo, no query (either may carry a key). */
+export function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}

@@ -1,0 +1,469 @@
+/**
+ * OCSF events → OTLP log records, as protobuf (the official OTLP wire format) or OTLP/JSON. Pure:
+ * no I/O, no clock (the caller passes `now`), no state beyond the options.
+ *
+ * Each event is encoded once, as one LogRecord (the exporter's queue item), and a request is
+ * framed around the already-encoded records by hand: ExportLogsServiceRequest → one ResourceLogs
+ * (service.name, tenant) → one ScopeLogs → the records. Protobuf fields are written with
+ * protobufjs's Writer in field-number order, as protobufjs's generated encoders do; the tests
+ * decode the bytes with the OpenTelemetry project's own generated code.
+ *
+ * The mapping (README.md, "Mapping") in short:
+ * - timeUnixNano = OCSF `time` (ms) × 10⁶; observedTimeUnixNano = `metadata.logged_time`, else now;
+ * - severityNumber from `severity_id`, severityText = OCSF `severity` (the caption);
+ * - eventName = `ocsf.<class name>` (`ocsf.authentication`);
+ * - attributes: every field flattened to dotted keys under a prefix (`ocsf.user.name`), arrays as
+ *   array values (objects in them as kvlists); `log.record.uid` = `metadata.uid`; or, with
+ *   `ocsfAs: 'body'`, the event as a kvlist body and only a few attributes;
+ * - body (attributes mode) = the OCSF `message`;
+ * - traceId/spanId from an OCSF `trace` object with valid hex ids.
+ */
+import protobuf from 'protobufjs';
+import type { OcsfEvent, PipelineRecord } from '../../../core/api.js';
+import { PermanentError } from '../../../core/errors.js';
+
+const { Writer } = protobuf;
+type ProtoWriter = protobuf.Writer;
+
+export type OcsfAs = 'attributes' | 'body';
+
+export interface OtlpEncoderOptions {
+  /** `attributes`: flattened OCSF fields as attributes, `message` as body. `body`: the event as a kvlist body. */
+  readonly ocsfAs: OcsfAs;
+  /** Prefix of every attribute key made from an OCSF field (`ocsf.`); may be empty. */
+  readonly attributePrefix: string;
+}
+
+/** What every request of one tenant starts with. */
+export interface OtlpEnvelope {
+  /** Resource attributes in order (service.name, the tenant, the user's). */
+  readonly resourceAttributes: readonly (readonly [string, string])[];
+  readonly scopeName: string;
+  readonly scopeVersion: string;
+}
+
+/** The OTel semantic-convention attribute for a log record's unique id (here: `metadata.uid`). */
+export const LOG_RECORD_UID = 'log.record.uid';
+/** The resource attribute carrying the pipeline's tenant. */
+export const TENANT_ATTRIBUTE = 'authwire.tenant';
+/** Nesting deeper than this is refused (`unencodable_record`): OCSF is shallow; a deeper value is a bug or a cycle. */
+export const MAX_DEPTH = 32;
+
+/** OCSF class names (the schema's `name`, snake_case) by class_uid, for eventName. */
+export const OCSF_CLASS_NAMES: Readonly<Record<number, string>> = {
+  2004: 'detection_finding',
+  3001: 'account_change',
+  3002: 'authentication',
+  3003: 'authorize_session',
+  3004: 'entity_management',
+  3005: 'user_access',
+  3006: 'group_management',
+};
+
+export interface OtlpSeverity {
+  readonly number: number;
+  readonly text: string;
+}
+
+/**
+ * OCSF severity_id → OTel SeverityNumber. OCSF severities grade impact for a security analyst;
+ * OTel's ranges grade urgency for an operator: Informational is routine (INFO), Low (a failed
+ * login) deserves a look (WARN), Medium (lockouts, privilege grants) and High are what a SOC alerts
+ * on (ERROR, ERROR3), Critical and Fatal are the top of the scale (FATAL, FATAL4).
+ */
+export const SEVERITY_NUMBERS: Readonly<Record<number, number>> = { 0: 0, 1: 9, 2: 13, 3: 17, 4: 19, 5: 21, 6: 24, 99: 0 };
+const SEVERITY_CAPTIONS: Readonly<Record<number, string>> = { 0: 'Unknown', 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High', 5: 'Critical', 6: 'Fatal', 99: 'Other' };
+
+export function severityOf(event: OcsfEvent): OtlpSeverity {
+  const id = event.severity_id;
+  const caption = event['severity'];
+  return {
+    number: SEVERITY_NUMBERS[id] ?? 0,
+    text: typeof caption === 'string' && caption !== '' ? caption : (SEVERITY_CAPTIONS[id] ?? ''),
+  };
+}
+
+/** `ocsf.<class name>`: from the class table, else the event's class_name in snake_case, else `ocsf.class_<uid>`. */
+export function eventNameOf(event: OcsfEvent): string {
+  const known = OCSF_CLASS_NAMES[event.class_uid];
+  if (known !== undefined) return `ocsf.${known}`;
+  const name = event['class_name'];
+  if (typeof name === 'string') {
+    const snake = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+    if (snake !== '') return `ocsf.${snake}`;
+  }
+  return `ocsf.class_${event.class_uid}`;
+}
+
+/** An OCSF event, as opposed to a raw record (which has a `format` and no class_uid). */
+export function isOcsfEvent(record: PipelineRecord): record is OcsfEvent {
+  return typeof record === 'object' && record !== null && typeof (record as OcsfEvent).class_uid === 'number' && typeof (record as OcsfEvent).metadata === 'object';
+}
+
+/** Throws PermanentError `not_ocsf` for anything that is not an OCSF event (so it is dead-lettered). */
+export function requireOcsf(record: PipelineRecord): OcsfEvent {
+  if (isOcsfEvent(record)) return record;
+  const format = typeof record === 'object' && record !== null && typeof (record as { format?: unknown }).format === 'string' ? (record as { format: string }).format : undefined;
+  throw new PermanentError('not_ocsf', format === undefined ? 'not an OCSF event' : `a raw ${format} record, not an OCSF event: add the normalize processor to the pipeline`);
+}
+
+/** The latest time (epoch ms) whose nanoseconds fit fixed64 (year 2554); later times are written as 0, unknown. */
+export const MAX_TIME_MS = 18_446_744_073_709;
+
+/** Epoch ms → ns as (low, high) 32-bit halves, exactly (no BigInt on the hot path). */
+function nanosHalves(ms: number, out: Uint32Array): void {
+  if (!(ms > 0) || ms > MAX_TIME_MS) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  const whole = Math.floor(ms);
+  const a = whole % 65536;
+  const x = ((whole - a) / 65536) * 1e6; // < 2^47 for any date before year 285,000: exact
+  const lowSum = (x % 65536) * 65536 + a * 1e6; // < 2^37: exact
+  out[0] = lowSum % 4294967296;
+  out[1] = Math.floor(x / 65536) + Math.floor(lowSum / 4294967296);
+}
+
+/** Epoch ms → ns as a decimal string (OTLP/JSON writes fixed64 as strings). */
+export function nanosString(ms: number): string {
+  if (!(ms > 0) || ms > MAX_TIME_MS) return '0';
+  return `${Math.floor(ms)}000000`;
+}
+
+function timeOf(event: OcsfEvent): number {
+  const time = event.time;
+  return typeof time === 'number' && Number.isFinite(time) ? time : 0;
+}
+
+function observedOf(event: OcsfEvent, now: number): number {
+  const logged = event.metadata.logged_time;
+  return typeof logged === 'number' && Number.isFinite(logged) && logged > 0 ? logged : now;
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const ZERO32 = '0'.repeat(32);
+const ZERO16 = '0'.repeat(16);
+
+/** W3C ids from an OCSF `trace` object (`trace.uid`, `trace.span.uid`), lower-case hex, when valid and not all zero. */
+export function traceIdsOf(event: OcsfEvent): { traceId: string; spanId: string | undefined } | undefined {
+  const trace = event['trace'];
+  if (typeof trace !== 'object' || trace === null) return undefined;
+  const uid = (trace as { uid?: unknown }).uid;
+  if (typeof uid !== 'string') return undefined;
+  const traceId = uid.toLowerCase();
+  if (!HEX32.test(traceId) || traceId === ZERO32) return undefined;
+  const span = (trace as { span?: { uid?: unknown } }).span;
+  const spanUid = typeof span === 'object' && span !== null && typeof span.uid === 'string' ? span.uid.toLowerCase() : undefined;
+  return { traceId, spanId: spanUid !== undefined && HEX16.test(spanUid) && spanUid !== ZERO16 ? spanUid : undefined };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function tooDeep(): never {
+  throw new PermanentError('unencodable_record', `the event nests deeper than ${MAX_DEPTH} levels`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protobuf
+
+/** Wire tags: (field << 3) | wire type. */
+const TAG = {
+  anyString: 10, anyBool: 16, anyInt: 24, anyDouble: 33, anyArray: 42, anyKvlist: 50, anyBytes: 58,
+  listValue: 10, kvKey: 10, kvValue: 18,
+  recTime: 9, recSeverityNumber: 16, recSeverityText: 26, recBody: 42, recAttribute: 50, recTraceId: 74, recSpanId: 82, recObserved: 89, recEventName: 98,
+} as const;
+
+/** Writes the content of an AnyValue (not its own tag and length). */
+function protoAnyContent(w: ProtoWriter, value: unknown, depth: number): void {
+  switch (typeof value) {
+    case 'string':
+      w.uint32(TAG.anyString).string(value);
+      return;
+    case 'boolean':
+      w.uint32(TAG.anyBool).bool(value);
+      return;
+    case 'number':
+      if (Number.isSafeInteger(value)) w.uint32(TAG.anyInt).int64(value);
+      else w.uint32(TAG.anyDouble).double(value);
+      return;
+    case 'bigint':
+      if (value >= -9223372036854775808n && value <= 9223372036854775807n) w.uint32(TAG.anyInt).int64(value.toString());
+      else w.uint32(TAG.anyString).string(value.toString());
+      return;
+    case 'object':
+      if (value === null) return; // an empty AnyValue
+      if (depth >= MAX_DEPTH) tooDeep();
+      if (value instanceof Uint8Array) {
+        w.uint32(TAG.anyBytes).bytes(value);
+      } else if (Array.isArray(value)) {
+        w.uint32(TAG.anyArray).fork();
+        for (let i = 0; i < value.length; i++) {
+          w.uint32(TAG.listValue).fork();
+          protoAnyContent(w, value[i], depth + 1);
+          w.ldelim();
+        }
+        w.ldelim();
+      } else {
+        w.uint32(TAG.anyKvlist).fork();
+        protoKvlistContent(w, value as Record<string, unknown>, depth + 1);
+        w.ldelim();
+      }
+      return;
+    default:
+      return; // undefined, functions, symbols: an empty AnyValue (only reachable inside arrays)
+  }
+}
+
+/** KeyValueList.values: one KeyValue per defined, non-null field. */
+function protoKvlistContent(w: ProtoWriter, object: Record<string, unknown>, depth: number): void {
+  for (const key in object) {
+    const value = object[key];
+    if (value === undefined || value === null) continue;
+    w.uint32(TAG.listValue).fork();
+    w.uint32(TAG.kvKey).string(key);
+    w.uint32(TAG.kvValue).fork();
+    protoAnyContent(w, value, depth);
+    w.ldelim();
+    w.ldelim();
+  }
+}
+
+function protoAttribute(w: ProtoWriter, key: string, value: unknown, depth: number): void {
+  w.uint32(TAG.recAttribute).fork();
+  w.uint32(TAG.kvKey).string(key);
+  w.uint32(TAG.kvValue).fork();
+  protoAnyContent(w, value, depth);
+  w.ldelim();
+  w.ldelim();
+}
+
+/** Flattened attributes: nested objects become dotted keys; arrays and scalars are leaves. */
+function protoFlatten(w: ProtoWriter, object: Record<string, unknown>, path: string, depth: number): void {
+  if (depth >= MAX_DEPTH) tooDeep();
+  for (const key in object) {
+    const value = object[key];
+    if (value === undefined || value === null) continue;
+    if (isPlainObject(value)) protoFlatten(w, value, `${path}${key}.`, depth + 1);
+    else protoAttribute(w, path + key, value, depth + 1);
+  }
+}
+
+const halves = new Uint32Array(2);
+
+function hexBytes(hex: string): Buffer {
+  return Buffer.from(hex, 'hex');
+}
+
+/** One OCSF event as the bytes of one OTLP LogRecord message. */
+export function encodeLogRecordProto(event: OcsfEvent, options: OtlpEncoderOptions, now: number): Uint8Array {
+  const w = Writer.create();
+  nanosHalves(timeOf(event), halves);
+  w.uint32(TAG.recTime).fixed32(halves[0]!).fixed32(halves[1]!);
+  const severity = severityOf(event);
+  if (severity.number !== 0) w.uint32(TAG.recSeverityNumber).int32(severity.number);
+  if (severity.text !== '') w.uint32(TAG.recSeverityText).string(severity.text);
+  const prefix = options.attributePrefix;
+  if (options.ocsfAs === 'attributes') {
+    const message = event['message'];
+    if (typeof message === 'string' && message !== '') w.uint32(TAG.recBody).fork().uint32(TAG.anyString).string(message).ldelim();
+    const uid = event.metadata.uid;
+    if (typeof uid === 'string' && uid !== '') protoAttribute(w, LOG_RECORD_UID, uid, 0);
+    protoFlatten(w, event, prefix, 0);
+  } else {
+    w.uint32(TAG.recBody).fork().uint32(TAG.anyKvlist).fork();
+    protoKvlistContent(w, event, 1);
+    w.ldelim().ldelim();
+    const uid = event.metadata.uid;
+    if (typeof uid === 'string' && uid !== '') protoAttribute(w, LOG_RECORD_UID, uid, 0);
+    protoAttribute(w, `${prefix}class_uid`, event.class_uid, 0);
+    protoAttribute(w, `${prefix}type_uid`, event.type_uid, 0);
+  }
+  const ids = traceIdsOf(event);
+  if (ids !== undefined) {
+    w.uint32(TAG.recTraceId).bytes(hexBytes(ids.traceId));
+    if (ids.spanId !== undefined) w.uint32(TAG.recSpanId).bytes(hexBytes(ids.spanId));
+  }
+  nanosHalves(observedOf(event, now), halves);
+  w.uint32(TAG.recObserved).fixed32(halves[0]!).fixed32(halves[1]!);
+  w.uint32(TAG.recEventName).string(eventNameOf(event));
+  return w.finish();
+}
+
+function protoStringKeyValues(w: ProtoWriter, tag: number, pairs: readonly (readonly [string, string])[]): void {
+  for (const [key, value] of pairs) {
+    w.uint32(tag).fork();
+    w.uint32(TAG.kvKey).string(key);
+    w.uint32(TAG.kvValue).fork().uint32(TAG.anyString).string(value).ldelim();
+    w.ldelim();
+  }
+}
+
+/** The constant parts of a protobuf request: the ResourceLogs.resource and ScopeLogs.scope fields, tags included. */
+export interface ProtoEnvelope {
+  readonly resourceField: Uint8Array;
+  readonly scopeField: Uint8Array;
+}
+
+export function protoEnvelope(envelope: OtlpEnvelope): ProtoEnvelope {
+  const resource = Writer.create();
+  resource.uint32(10).fork(); // ResourceLogs.resource
+  protoStringKeyValues(resource, 10, envelope.resourceAttributes); // Resource.attributes
+  resource.ldelim();
+  const scope = Writer.create();
+  scope.uint32(10).fork(); // ScopeLogs.scope
+  scope.uint32(10).string(envelope.scopeName);
+  if (envelope.scopeVersion !== '') scope.uint32(18).string(envelope.scopeVersion);
+  scope.ldelim();
+  return { resourceField: resource.finish(), scopeField: scope.finish() };
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buffer: Buffer, offset: number, value: number): number {
+  while (value >= 128) {
+    buffer[offset++] = (value % 128) | 128;
+    value = Math.floor(value / 128);
+  }
+  buffer[offset++] = value;
+  return offset;
+}
+
+/** An ExportLogsServiceRequest around records already encoded by `encodeLogRecordProto`, in one allocation. */
+export function frameProtoRequest(envelope: ProtoEnvelope, records: readonly Uint8Array[]): Buffer {
+  let scopeLogs = envelope.scopeField.length;
+  for (let i = 0; i < records.length; i++) {
+    const length = records[i]!.length;
+    scopeLogs += 1 + varintSize(length) + length;
+  }
+  const resourceLogs = envelope.resourceField.length + 1 + varintSize(scopeLogs) + scopeLogs;
+  const total = 1 + varintSize(resourceLogs) + resourceLogs;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  out[at++] = 10; // ExportLogsServiceRequest.resource_logs
+  at = writeVarint(out, at, resourceLogs);
+  out.set(envelope.resourceField, at);
+  at += envelope.resourceField.length;
+  out[at++] = 18; // ResourceLogs.scope_logs
+  at = writeVarint(out, at, scopeLogs);
+  out.set(envelope.scopeField, at);
+  at += envelope.scopeField.length;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    out[at++] = 18; // ScopeLogs.log_records
+    at = writeVarint(out, at, record.length);
+    out.set(record, at);
+    at += record.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OTLP/JSON: proto3 JSON with the OTLP rules: lowerCamelCase keys, 64-bit integers as decimal
+// strings, enums as integers, trace and span ids as hex (not base64), default values left out.
+
+function jsonDouble(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  return Number.isNaN(value) ? '"NaN"' : value > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
+function jsonAny(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return `{"stringValue":${JSON.stringify(value)}}`;
+    case 'boolean':
+      return value ? '{"boolValue":true}' : '{"boolValue":false}';
+    case 'number':
+      return Number.isSafeInteger(value) ? `{"intValue":"${value}"}` : `{"doubleValue":${jsonDouble(value)}}`;
+    case 'bigint':
+      return value >= -9223372036854775808n && value <= 9223372036854775807n ? `{"intValue":"${value}"}` : `{"stringValue":"${value}"}`;
+    case 'object': {
+      if (value === null) return '{}';
+      if (depth >= MAX_DEPTH) tooDeep();
+      if (value instanceof Uint8Array) return `{"bytesValue":"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"}`;
+      if (Array.isArray(value)) {
+        let out = '{"arrayValue":{"values":[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + jsonAny(value[i], depth + 1);
+        return `${out}]}}`;
+      }
+      return `{"kvlistValue":{"values":[${jsonKeyValues(value as Record<string, unknown>, depth + 1)}]}}`;
+    }
+    default:
+      return '{}';
+  }
+}
+
+function jsonKeyValues(object: Record<string, unknown>, depth: number): string {
+  let out = '';
+  for (const key in object) {
+    const value = object[key];
+    if (value === undefined || value === null) continue;
+    out += `${out === '' ? '' : ','}{"key":${JSON.stringify(key)},"value":${jsonAny(value, depth)}}`;
+  }
+  return out;
+}
+
+function jsonFlatten(object: Record<string, unknown>, path: string, depth: number, out: string[]): void {
+  if (depth >= MAX_DEPTH) tooDeep();
+  for (const key in object) {
+    const value = object[key];
+    if (value === undefined || value === null) continue;
+    if (isPlainObject(value)) jsonFlatten(value, `${path}${key}.`, depth + 1, out);
+    else out.push(`{"key":${JSON.stringify(path + key)},"value":${jsonAny(value, depth + 1)}}`);
+  }
+}
+
+/** One OCSF event as one OTLP/JSON LogRecord object. */
+export function encodeLogRecordJson(event: OcsfEvent, options: OtlpEncoderOptions, now: number): string {
+  const severity = severityOf(event);
+  let out = `{"timeUnixNano":"${nanosString(timeOf(event))}","observedTimeUnixNano":"${nanosString(observedOf(event, now))}"`;
+  if (severity.number !== 0) out += `,"severityNumber":${severity.number}`;
+  if (severity.text !== '') out += `,"severityText":${JSON.stringify(severity.text)}`;
+  const prefix = options.attributePrefix;
+  const attributes: string[] = [];
+  const uid = event.metadata.uid;
+  if (typeof uid === 'string' && uid !== '') attributes.push(`{"key":"${LOG_RECORD_UID}","value":${jsonAny(uid, 0)}}`);
+  if (options.ocsfAs === 'attributes') {
+    const message = event['message'];
+    if (typeof message === 'string' && message !== '') out += `,"body":{"stringValue":${JSON.stringify(message)}}`;
+    jsonFlatten(event, prefix, 0, attributes);
+  } else {
+    out += `,"body":{"kvlistValue":{"values":[${jsonKeyValues(event, 1)}]}}`;
+    attributes.push(`{"key":${JSON.stringify(`${prefix}class_uid`)},"value":${jsonAny(event.class_uid, 0)}}`);
+    attributes.push(`{"key":${JSON.stringify(`${prefix}type_uid`)},"value":${jsonAny(event.type_uid, 0)}}`);
+  }
+  if (attributes.length > 0) out += `,"attributes":[${attributes.join(',')}]`;
+  const ids = traceIdsOf(event);
+  if (ids !== undefined) {
+    out += `,"traceId":"${ids.traceId}"`;
+    if (ids.spanId !== undefined) out += `,"spanId":"${ids.spanId}"`;
+  }
+  return `${out},"eventName":${JSON.stringify(eventNameOf(event))}}`;
+}
+
+/** The constant text before and after the records of a JSON request. */
+export interface JsonEnvelope {
+  readonly head: string;
+  readonly tail: string;
+}
+
+export function jsonEnvelope(envelope: OtlpEnvelope): JsonEnvelope {
+  const attributes = envelope.resourceAttributes.map(([key, value]) => `{"key":${JSON.stringify(key)},"value":{"stringValue":${JSON.stringify(value)}}}`).join(',');
+  const scope = envelope.scopeVersion === '' ? `{"name":${JSON.stringify(envelope.scopeName)}}` : `{"name":${JSON.stringify(envelope.scopeName)},"version":${JSON.stringify(envelope.scopeVersion)}}`;
+  return { head: `{"resourceLogs":[{"resource":{"attributes":[${attributes}]},"scopeLogs":[{"scope":${scope},"logRecords":[`, tail: ']}]}]}' };
+}
+
+/** An ExportLogsServiceRequest (OTLP/JSON) around records encoded by `encodeLogRecordJson`. */
+export function frameJsonRequest(envelope: JsonEnvelope, records: readonly string[]): string {
+  return envelope.head + records.join(',') + envelope.tail;
+}
