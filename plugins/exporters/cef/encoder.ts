@@ -31,6 +31,8 @@ export interface CefEncoderOptions {
 /** What marks a cut value: one character (U+2026), three bytes in UTF-8. */
 export const MARKER = '\u2026';
 const MARKER_BYTES = 3;
+/** Bytes reserved before a message for its octet count and space (`65000 ` at most). */
+const PREFIX_ROOM = 8;
 
 export const DETECTION_FINDING = 2004;
 
@@ -71,7 +73,6 @@ export function syslogSeverity(severityId: unknown): number {
 
 const HEADER_SPECIAL = /[\\|\r\n]/;
 const HEADER_SPECIAL_G = /[\\|\r\n]/g;
-const EXT_SPECIAL = /[\\=\r\n]/;
 const EXT_SPECIAL_G = /[\\=\r\n]/g;
 
 function headerReplacer(c: string): string {
@@ -89,7 +90,12 @@ export function escapeHeaderValue(value: string): string {
 
 /** A CEF extension value: `\` -> `\\`, `=` -> `\=`, CR -> `\r`, LF -> `\n`. */
 export function escapeExtensionValue(value: string): string {
-  return EXT_SPECIAL.test(value) ? value.replace(EXT_SPECIAL_G, extensionReplacer) : value;
+  // A plain loop beats a regex test on the short values that make up most of an event.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x5c || c === 0x3d || c === 0x0a || c === 0x0d) return value.replace(EXT_SPECIAL_G, extensionReplacer);
+  }
+  return value;
 }
 
 /**
@@ -189,6 +195,22 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+const ESCAPE = 1;
+const ESCAPE_LF = 2;
+const ESCAPE_CR = 3;
+const SPACE = 4;
+function escapeTable(entries: [string, number][]): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const [c, action] of entries) table[c.charCodeAt(0)] = action;
+  return table;
+}
+/** What the byte writer does with each ASCII character: 0 copies it. */
+const RAW = new Uint8Array(128);
+const HEADER = escapeTable([['\\', ESCAPE], ['|', ESCAPE], ['\n', SPACE], ['\r', SPACE]]);
+const EXTENSION = escapeTable([['\\', ESCAPE], ['=', ESCAPE], ['\n', ESCAPE_LF], ['\r', ESCAPE_CR]]);
+/** `|severity|` per CEF severity 0–10. */
+const CEF_SEVERITY_FIELD: readonly string[] = Array.from({ length: 11 }, (_, n) => `|${n}|`);
+
 /** True for the records the encoder can encode: OCSF events (a numeric class_uid), not raw records. */
 export function isOcsfEvent(record: unknown): record is OcsfEvent {
   return typeof record === 'object' && record !== null && typeof (record as { class_uid?: unknown }).class_uid === 'number';
@@ -206,13 +228,21 @@ export class CefEncoder {
   // One-second memo of the formatted timestamp: events arrive roughly in time order.
   private cachedSecond = Number.NaN;
   private cachedStamp = '';
-  // Extension pairs of the event being encoded; reused, never shared across calls.
-  private readonly keys: string[] = [];
-  private readonly values: string[] = [];
+  /**
+   * The message is written straight into this buffer as UTF-8, escaping on the way: building it
+   * as a string first and encoding that costs more than everything else together. The first
+   * PREFIX_ROOM bytes are kept for the octet count. Grows when an event needs more.
+   */
+  private buf: Buffer;
+  private off = PREFIX_ROOM;
+  // Where each extension pair starts (its leading space) and where its value starts, in `buf`.
+  private readonly starts: number[] = [];
+  private readonly valueStarts: number[] = [];
   private count = 0;
 
   constructor(options: CefEncoderOptions) {
     this.options = options;
+    this.buf = Buffer.allocUnsafe(Math.max(16_384, PREFIX_ROOM + options.maxMessageBytes * 2));
     this.cefPrefix = `CEF:0|${escapeHeaderValue(truncateChars(options.deviceVendor, 63))}|${escapeHeaderValue(truncateChars(options.deviceProduct, 63))}|${escapeHeaderValue(truncateChars(options.deviceVersion, 31))}|`;
     this.rfc5424 = options.syslogFormat === 'rfc5424';
     this.priPrefix = [];
@@ -224,23 +254,21 @@ export class CefEncoder {
   encode(record: PipelineRecord): Buffer {
     if (!isOcsfEvent(record)) throw new PermanentError('not_ocsf', 'cef exporter: only OCSF events can be encoded (run the normalize processor first)');
     const time = eventTime(record);
-    const header = this.syslogHeader(record.severity_id, time) + this.cefHeader(record);
+    this.off = PREFIX_ROOM;
+    this.text(this.syslogHeader(record.severity_id, time), RAW);
+    this.writeCefHeader(record);
     this.collect(record, time);
-    let text = header + this.joinExtension();
-    let bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > this.options.maxMessageBytes) {
-      text = header + this.cutExtension(this.options.maxMessageBytes - Buffer.byteLength(header, 'utf8'));
-      bytes = Buffer.byteLength(text, 'utf8');
-    }
-    return this.framed(text, bytes);
+    if (this.off - PREFIX_ROOM > this.options.maxMessageBytes) this.cut(PREFIX_ROOM + this.options.maxMessageBytes);
+    return this.framedFromBuffer(this.off - PREFIX_ROOM);
   }
 
   /** The CEF text of an event (no syslog header, no size cap). */
   cef(event: OcsfEvent): string {
     const time = eventTime(event);
-    const header = this.cefHeader(event);
+    this.off = PREFIX_ROOM;
+    this.writeCefHeader(event);
     this.collect(event, time);
-    return header + this.joinExtension();
+    return this.buf.toString('utf8', PREFIX_ROOM, this.off);
   }
 
   /**
@@ -257,7 +285,9 @@ export class CefEncoder {
       text = header + cutBytes(message, room, true) + MARKER;
       bytes = Buffer.byteLength(text, 'utf8');
     }
-    return this.framed(text, bytes);
+    this.ensure(bytes + 2);
+    this.buf.write(text, PREFIX_ROOM, 'utf8');
+    return this.framedFromBuffer(bytes);
   }
 
   /** `<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - ` or `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG: `. */
@@ -279,7 +309,7 @@ export class CefEncoder {
     return `${this.cachedStamp}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   }
 
-  private cefHeader(event: OcsfEvent): string {
+  private writeCefHeader(event: OcsfEvent): void {
     let signature: string | undefined;
     let name: string | undefined;
     if (event.class_uid === DETECTION_FINDING) {
@@ -289,149 +319,214 @@ export class CefEncoder {
     }
     signature ??= integer(event.type_uid) ?? String(event.class_uid * 100 + event.activity_id);
     name ??= str(event['type_name']) ?? `${className(event)}: ${activityName(event)}`;
-    return `${this.cefPrefix}${escapeHeaderValue(truncateChars(signature, MAX.deviceEventClassId))}|${escapeHeaderValue(truncateChars(name, MAX.name))}|${cefSeverity(event.severity_id)}|`;
+    this.text(this.cefPrefix, RAW);
+    this.text(signature.length > MAX.deviceEventClassId ? truncateChars(signature, MAX.deviceEventClassId) : signature, HEADER);
+    this.ascii('|');
+    this.text(name.length > MAX.name ? truncateChars(name, MAX.name) : name, HEADER);
+    this.ascii(CEF_SEVERITY_FIELD[cefSeverity(event.severity_id)]!);
   }
 
-  private add(key: string, value: string | undefined, max: number): void {
-    if (value === undefined) return;
-    this.keys[this.count] = key;
-    this.values[this.count++] = escapeExtensionValue(truncateChars(value, max));
+  private ensure(bytes: number): void {
+    if (this.off + bytes + 2 <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + bytes + 1024));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
   }
 
-  /** A value that needs neither escaping nor truncation (numbers, constant labels). */
-  private addPlain(key: string, value: string | undefined): void {
-    if (value === undefined) return;
-    this.keys[this.count] = key;
-    this.values[this.count++] = value;
+  /** Writes ASCII text as is. */
+  private ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const b = this.buf;
+    let o = this.off;
+    for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    this.off = o;
   }
 
-  private addIp(v4Key: string, v6Key: string, v6Label: string, ip: string | undefined): void {
-    if (ip === undefined) return;
-    if (isIPv4(ip)) this.addPlain(v4Key, ip);
-    else if (isIPv6(ip)) {
-      this.addPlain(`${v6Key}Label`, v6Label);
-      this.addPlain(v6Key, ip);
+  /** Writes `s` as UTF-8 (lone surrogates as U+FFFD, as Buffer does), applying `table`'s escapes. */
+  private text(s: string, table: Uint8Array): void {
+    const n = s.length;
+    this.ensure(n * 3);
+    const b = this.buf;
+    let o = this.off;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        const action = table[c]!;
+        if (action === 0) b[o++] = c;
+        else if (action === ESCAPE) {
+          b[o++] = 0x5c;
+          b[o++] = c;
+        } else if (action === ESCAPE_LF) {
+          b[o++] = 0x5c;
+          b[o++] = 0x6e;
+        } else if (action === ESCAPE_CR) {
+          b[o++] = 0x5c;
+          b[o++] = 0x72;
+        } else b[o++] = 0x20;
+      } else if (c < 0x800) {
+        b[o++] = 0xc0 | (c >> 6);
+        b[o++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          b[o++] = 0xf0 | (cp >> 18);
+          b[o++] = 0x80 | ((cp >> 12) & 0x3f);
+          b[o++] = 0x80 | ((cp >> 6) & 0x3f);
+          b[o++] = 0x80 | (cp & 0x3f);
+          i++;
+        } else {
+          b[o++] = 0xef;
+          b[o++] = 0xbf;
+          b[o++] = 0xbd;
+        }
+      } else {
+        b[o++] = 0xe0 | (c >> 12);
+        b[o++] = 0x80 | ((c >> 6) & 0x3f);
+        b[o++] = 0x80 | (c & 0x3f);
+      }
     }
+    this.off = o;
   }
 
-  private addCustom(n: string, label: string, value: string | undefined): void {
+  /** Appends `keyEq` (the constant ` key=`; the first pair, `rt=`, has no space) and a value needing no escaping. */
+  private putPlain(keyEq: string, value: string): void {
+    this.starts[this.count] = this.off;
+    this.ascii(keyEq);
+    this.valueStarts[this.count++] = this.off;
+    this.ascii(value);
+  }
+
+  private add(keyEq: string, value: string | undefined, max: number): void {
     if (value === undefined) return;
-    this.addPlain(`cs${n}Label`, label);
-    this.add(`cs${n}`, value, MAX.cs);
+    this.starts[this.count] = this.off;
+    this.ascii(keyEq);
+    this.valueStarts[this.count++] = this.off;
+    this.text(value.length > max ? truncateChars(value, max) : value, EXTENSION);
   }
 
-  private addNumber(n: string, label: string, value: string | undefined): void {
-    if (value === undefined) return;
-    this.addPlain(`cn${n}Label`, label);
-    this.addPlain(`cn${n}`, value);
+  private addIp(v4KeyEq: string, v6LabelAndKey: string, ip: string | undefined): void {
+    if (ip === undefined) return;
+    if (isIPv4(ip)) this.putPlain(v4KeyEq, ip);
+    else if (isIPv6(ip)) this.putPlain(v6LabelAndKey, ip);
   }
 
-  /** The extension pairs, in README order: short identifying fields first, free text last. */
+  /** `labelAndKey` is the constant ` csNLabel=label csN=`: one pair for cutting, so a label never loses its value. */
+  private addCustom(labelAndKey: string, value: string | undefined): void {
+    if (value !== undefined) this.add(labelAndKey, value, MAX.cs);
+  }
+
+  private addNumber(labelAndKey: string, value: string | undefined): void {
+    if (value !== undefined) this.putPlain(labelAndKey, value);
+  }
+
+  /** The extension, in README order: short identifying fields first, free text last. */
   private collect(event: OcsfEvent, time: number): void {
     this.count = 0;
     const finding = event.class_uid === DETECTION_FINDING;
     const info = finding ? obj(event['finding_info']) : undefined;
     const metadata = event.metadata;
-    const actorUser = obj(obj(event['actor'])?.['user']);
+    const actor = obj(event['actor']);
+    const actorUser = obj(actor?.['user']);
     const user = obj(event['user']);
     const src = obj(event['src_endpoint']);
     const dst = obj(event['dst_endpoint']);
 
-    this.addPlain('rt', String(time));
-    this.add('externalId', str(metadata.uid), MAX.externalId);
-    this.add('cat', className(event), MAX.cat);
-    this.add('act', activityName(event), MAX.act);
-    if (!finding) this.add('outcome', str(event['status']) ?? (typeof event['status_id'] === 'number' ? STATUS_NAMES[event['status_id']] : undefined), MAX.outcome);
+    this.putPlain('rt=', String(time));
+    this.add(' externalId=', str(metadata.uid), MAX.externalId);
+    this.add(' cat=', className(event), MAX.cat);
+    this.add(' act=', activityName(event), MAX.act);
     if (finding) {
-      this.addPlain('start', integer(info?.['first_seen_time']));
-      this.addPlain('end', integer(info?.['last_seen_time']));
+      const first = integer(info?.['first_seen_time']);
+      if (first !== undefined) this.putPlain(' start=', first);
+      const last = integer(info?.['last_seen_time']);
+      if (last !== undefined) this.putPlain(' end=', last);
+    } else this.add(' outcome=', str(event['status']) ?? (typeof event['status_id'] === 'number' ? STATUS_NAMES[event['status_id']] : undefined), MAX.outcome);
+    if (actorUser !== undefined) {
+      this.add(' suser=', str(actorUser['name']), MAX.suser);
+      this.add(' suid=', str(actorUser['uid']), MAX.suid);
     }
-    this.add('suser', str(actorUser?.['name']), MAX.suser);
-    this.add('suid', str(actorUser?.['uid']), MAX.suid);
-    this.add('duser', str(user?.['name']), MAX.duser);
-    this.add('duid', str(user?.['uid']), MAX.duid);
-    this.add('dntdom', str(user?.['domain']), MAX.dntdom);
-    this.addIp('src', 'c6a2', 'Source IPv6 Address', str(src?.['ip']));
-    this.add('shost', str(src?.['hostname']), MAX.shost);
-    this.addIp('dst', 'c6a3', 'Destination IPv6 Address', str(dst?.['ip']));
-    this.add('dhost', str(dst?.['hostname']), MAX.dhost);
-    this.add('dpriv', joinList(event['privileges'], undefined, ', '), MAX.dpriv);
+    if (user !== undefined) {
+      this.add(' duser=', str(user['name']), MAX.duser);
+      this.add(' duid=', str(user['uid']), MAX.duid);
+      this.add(' dntdom=', str(user['domain']), MAX.dntdom);
+    }
+    if (src !== undefined) {
+      this.addIp(' src=', ' c6a2Label=Source IPv6 Address c6a2=', str(src['ip']));
+      this.add(' shost=', str(src['hostname']), MAX.shost);
+    }
+    if (dst !== undefined) {
+      this.addIp(' dst=', ' c6a3Label=Destination IPv6 Address c6a3=', str(dst['ip']));
+      this.add(' dhost=', str(dst['hostname']), MAX.dhost);
+    }
+    if (event['privileges'] !== undefined) this.add(' dpriv=', joinList(event['privileges'], undefined, ', '), MAX.dpriv);
 
-    this.addNumber('1', 'ocsfTypeUid', integer(event.type_uid));
-    this.addNumber('2', 'ocsfSeverityId', integer(event.severity_id));
-    if (finding) this.addNumber('3', 'eventCount', integer(obj(event['unmapped'])?.['count']) ?? integer(info?.['related_events_count']));
-    else this.addNumber('3', 'riskScore', integer(user?.['risk_score']));
+    this.addNumber(' cn1Label=ocsfTypeUid cn1=', integer(event.type_uid));
+    this.addNumber(' cn2Label=ocsfSeverityId cn2=', integer(event.severity_id));
+    if (finding) this.addNumber(' cn3Label=eventCount cn3=', integer(obj(event['unmapped'])?.['count']) ?? integer(info?.['related_events_count']));
+    else this.addNumber(' cn3Label=riskScore cn3=', integer(user?.['risk_score']));
 
-    this.addCustom('1', 'product', str(metadata.product?.name));
-    this.addCustom('2', 'eventCode', str(metadata.event_code));
-    if (finding) this.addCustom('3', 'attackTechniques', attackIds(info?.['attacks']));
-    else this.addCustom('3', 'statusCode', str(event['status_code']));
-    this.addCustom('4', 'tenant', str(metadata.tenant_uid));
-    if (finding) this.addCustom('5', 'findingUid', str(info?.['uid']));
+    this.addCustom(' cs1Label=product cs1=', str(metadata.product?.name));
+    this.addCustom(' cs2Label=eventCode cs2=', str(metadata.event_code));
+    if (finding) this.addCustom(' cs3Label=attackTechniques cs3=', attackIds(info?.['attacks']));
+    else this.addCustom(' cs3Label=statusCode cs3=', str(event['status_code']));
+    this.addCustom(' cs4Label=tenant cs4=', str(metadata.tenant_uid));
+    if (finding) this.addCustom(' cs5Label=findingUid cs5=', str(info?.['uid']));
     else {
-      const factors = joinList(event['auth_factors'], 'factor_type', ', ');
-      if (factors !== undefined) this.addCustom('5', 'authFactors', factors);
-      else this.addCustom('5', 'group', str(obj(event['group'])?.['name']));
+      const factors = event['auth_factors'] === undefined ? undefined : joinList(event['auth_factors'], 'factor_type', ', ');
+      if (factors !== undefined) this.addCustom(' cs5Label=authFactors cs5=', factors);
+      else if (event['group'] !== undefined) this.addCustom(' cs5Label=group cs5=', str(obj(event['group'])?.['name']));
     }
-    if (finding) this.addCustom('6', 'relatedEvents', joinList(info?.['related_events'], 'uid', ','));
-    else this.addCustom('6', 'sessionId', str(obj(event['session'])?.['uid']) ?? str(obj(obj(event['actor'])?.['session'])?.['uid']));
+    if (finding) this.addCustom(' cs6Label=relatedEvents cs6=', joinList(info?.['related_events'], 'uid', ','));
+    else this.addCustom(' cs6Label=sessionId cs6=', str(obj(event['session'])?.['uid']) ?? str(obj(actor?.['session'])?.['uid']));
 
-    this.add('requestClientApplication', str(obj(event['http_request'])?.['user_agent']), MAX.requestClientApplication);
-    this.add('reason', finding ? str(info?.['desc']) : str(event['status_detail']), MAX.reason);
-    this.add('msg', str(event['message']), MAX.msg);
-  }
-
-  private joinExtension(): string {
-    const { keys, values, count } = this;
-    if (count === 0) return '';
-    let out = `${keys[0]}=${values[0]}`;
-    for (let i = 1; i < count; i++) out += ` ${keys[i]}=${values[i]}`;
-    return out;
+    if (event['http_request'] !== undefined) this.add(' requestClientApplication=', str(obj(event['http_request'])?.['user_agent']), MAX.requestClientApplication);
+    this.add(' reason=', finding ? str(info?.['desc']) : str(event['status_detail']), MAX.reason);
+    this.add(' msg=', str(event['message']), MAX.msg);
   }
 
   /**
-   * The extension in at most `budget` bytes: the pairs that fit whole, then the next one's value
-   * cut (at a character and escape boundary) and ended with MARKER. If that pair's key does not
-   * fit, the previous value is cut instead, so the marker always ends a value.
+   * Cuts the message in `buf` to end by `limit`: the last value that starts early enough is cut
+   * (at a character and escape boundary) and ends in MARKER; the pairs after it are dropped. A
+   * custom field's label is written with its key, so no label is left without its value.
    */
-  private cutExtension(budget: number): string {
-    const { keys, values, count } = this;
-    const before: number[] = [];
-    let used = 0;
-    let i = 0;
-    for (; i < count; i++) {
-      before.push(used);
-      const size = (i > 0 ? 1 : 0) + keys[i]!.length + 1 + Buffer.byteLength(values[i]!, 'utf8');
-      if (used + size > budget) break;
-      used += size;
-    }
-    if (i === count) return this.joinExtension();
-    for (let j = i; j >= 0; j--) {
-      const room = budget - before[j]! - ((j > 0 ? 1 : 0) + keys[j]!.length + 1) - MARKER_BYTES;
-      if (room < 0) continue;
-      let out = '';
-      for (let k = 0; k < j; k++) out += `${k > 0 ? ' ' : ''}${keys[k]}=${values[k]}`;
-      return `${out}${j > 0 ? ' ' : ''}${keys[j]}=${cutBytes(values[j]!, room, true)}${MARKER}`;
+  private cut(limit: number): void {
+    const b = this.buf;
+    const room = limit - MARKER_BYTES;
+    for (let j = this.count - 1; j >= 0; j--) {
+      const valueStart = this.valueStarts[j]!;
+      const valueEnd = j + 1 < this.count ? this.starts[j + 1]! : this.off;
+      if (valueStart === valueEnd || valueStart > room) continue;
+      let i = valueStart;
+      while (i < valueEnd) {
+        const lead = b[i]!;
+        // Inside an escaped value every backslash starts a two-byte escape.
+        const size = lead === 0x5c ? 2 : lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+        if (i + size > room) break;
+        i += size;
+      }
+      this.off = i;
+      this.text(MARKER, RAW);
+      return;
     }
     throw new PermanentError('record_too_large', `cef exporter: the syslog and CEF headers alone exceed max_message_bytes (${this.options.maxMessageBytes})`);
   }
 
-  private framed(text: string, bytes: number): Buffer {
+  /** The `bytes` message bytes at PREFIX_ROOM in `buf`, framed, copied into a buffer of their own. */
+  private framedFromBuffer(bytes: number): Buffer {
+    const b = this.buf;
     const framing = this.options.framing;
+    let start = PREFIX_ROOM;
+    let end = PREFIX_ROOM + bytes;
     if (framing === 'octet_counting') {
       const prefix = `${bytes} `;
-      const out = Buffer.allocUnsafe(prefix.length + bytes);
-      out.write(prefix, 0, 'latin1');
-      out.write(text, prefix.length, 'utf8');
-      return out;
-    }
-    if (framing === 'lf') {
-      const out = Buffer.allocUnsafe(bytes + 1);
-      out.write(text, 0, 'utf8');
-      out[bytes] = 0x0a;
-      return out;
-    }
-    return Buffer.from(text, 'utf8');
+      start -= prefix.length;
+      for (let i = 0; i < prefix.length; i++) b[start + i] = prefix.charCodeAt(i);
+    } else if (framing === 'lf') b[end++] = 0x0a;
+    const out = Buffer.allocUnsafe(end - start);
+    b.copy(out, 0, start, end);
+    return out;
   }
 }
 
