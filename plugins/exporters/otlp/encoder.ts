@@ -4,9 +4,10 @@
  *
  * Each event is encoded once, as one LogRecord (the exporter's queue item), and a request is
  * framed around the already-encoded records by hand: ExportLogsServiceRequest → one ResourceLogs
- * (service.name, tenant) → one ScopeLogs → the records. Protobuf fields are written with
- * protobufjs's Writer in field-number order, as protobufjs's generated encoders do; the tests
- * decode the bytes with the OpenTelemetry project's own generated code.
+ * (service.name, tenant) → one ScopeLogs → the records. Field numbers and wire types are those
+ * of descriptor.ts (the OTLP definitions); the per-request envelope is written with protobufjs's
+ * Writer, each LogRecord with ScratchWriter (same bytes, no per-field allocation), in field-number
+ * order. The tests decode the bytes with the OpenTelemetry project's own generated code.
  *
  * The mapping (README.md, "Mapping") in short:
  * - timeUnixNano = OCSF `time` (ms) × 10⁶; observedTimeUnixNano = `metadata.logged_time`, else now;
@@ -24,6 +25,15 @@ import { PermanentError } from '../../../core/errors.js';
 
 const { Writer } = protobuf;
 type ProtoWriter = protobuf.Writer;
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
 
 export type OcsfAs = 'attributes' | 'body';
 
@@ -177,120 +187,294 @@ const TAG = {
   recTime: 9, recSeverityNumber: 16, recSeverityText: 26, recBody: 42, recAttribute: 50, recTraceId: 74, recSpanId: 82, recObserved: 89, recEventName: 98,
 } as const;
 
+/**
+ * A minimal protobuf writer over one reused scratch buffer: a nested message reserves one length
+ * byte and is back-patched when it closes (shifting the content in the rare case its length
+ * needs more than one varint byte). It writes the same bytes as protobufjs's Writer, without
+ * protobufjs's per-field operation objects: the LogRecord of a normalized event has ~45
+ * attributes, each two nested messages deep, and that allocation dominated encoding.
+ */
+class ScratchWriter {
+  buf = Buffer.allocUnsafe(16_384);
+  pos = 0;
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + extra) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  tag(value: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value;
+  }
+
+  varint(value: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (value < 0) {
+      // int64 of a negative safe integer: ten bytes of two's complement.
+      let lo = value % 4294967296;
+      let hi = Math.floor(value / 4294967296);
+      lo = lo >>> 0;
+      hi = hi >>> 0;
+      while (hi > 0 || lo > 127) {
+        buf[pos++] = (lo & 127) | 128;
+        lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+        hi >>>= 7;
+      }
+      buf[pos++] = lo;
+    } else {
+      while (value > 127) {
+        buf[pos++] = (value % 128) | 128;
+        value = Math.floor(value / 128);
+      }
+      buf[pos++] = value;
+    }
+    this.pos = pos;
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** A length-delimited string (its length, then its UTF-8 bytes). */
+  string(value: string): void {
+    const count = value.length;
+    this.ensure(count * 3 + 5);
+    const buf = this.buf;
+    if (count < 128) {
+      // Short ASCII strings (keys, ids, names: nearly all of them) are copied by hand: a
+      // Buffer.write call costs more than the copy itself at these lengths.
+      const at = this.pos;
+      let i = 0;
+      for (; i < count; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 128) break;
+        buf[at + 1 + i] = c;
+      }
+      if (i === count) {
+        buf[at] = count;
+        this.pos = at + 1 + count;
+        return;
+      }
+    }
+    const length = Buffer.byteLength(value, 'utf8');
+    this.varint(length);
+    this.pos += buf.write(value, this.pos, 'utf8');
+  }
+
+  bytes(value: Uint8Array): void {
+    this.varint(value.length);
+    this.ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** Opens a nested message: reserves its one-byte length; returns where it is. */
+  open(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Closes the nested message opened at `at`, writing its length. */
+  close(at: number): void {
+    const length = this.pos - at - 1;
+    if (length < 128) {
+      this.buf[at] = length;
+      return;
+    }
+    const size = varintSize(length);
+    this.ensure(size - 1);
+    this.buf.copyWithin(at + size, at + 1, this.pos);
+    this.pos += size - 1;
+    let value = length;
+    let i = at;
+    while (value > 127) {
+      this.buf[i++] = (value % 128) | 128;
+      value = Math.floor(value / 128);
+    }
+    this.buf[i] = value;
+  }
+
+  /** A copy of what was written (the scratch buffer is reused). */
+  take(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
+  }
+}
+
 /** Writes the content of an AnyValue (not its own tag and length). */
-function protoAnyContent(w: ProtoWriter, value: unknown, depth: number): void {
+function protoAnyContent(w: ScratchWriter, value: unknown, depth: number): void {
   switch (typeof value) {
     case 'string':
-      w.uint32(TAG.anyString).string(value);
+      w.tag(TAG.anyString);
+      w.string(value);
       return;
     case 'boolean':
-      w.uint32(TAG.anyBool).bool(value);
+      w.tag(TAG.anyBool);
+      w.varint(value ? 1 : 0);
       return;
     case 'number':
-      if (Number.isSafeInteger(value)) w.uint32(TAG.anyInt).int64(value);
-      else w.uint32(TAG.anyDouble).double(value);
+      if (Number.isSafeInteger(value)) {
+        w.tag(TAG.anyInt);
+        w.varint(value);
+      } else {
+        w.tag(TAG.anyDouble);
+        w.double(value);
+      }
       return;
     case 'bigint':
-      if (value >= -9223372036854775808n && value <= 9223372036854775807n) w.uint32(TAG.anyInt).int64(value.toString());
-      else w.uint32(TAG.anyString).string(value.toString());
+      if (value >= -9007199254740991n && value <= 9007199254740991n) {
+        w.tag(TAG.anyInt);
+        w.varint(Number(value));
+      } else {
+        w.tag(TAG.anyString);
+        w.string(value.toString());
+      }
       return;
-    case 'object':
+    case 'object': {
       if (value === null) return; // an empty AnyValue
       if (depth >= MAX_DEPTH) tooDeep();
       if (value instanceof Uint8Array) {
-        w.uint32(TAG.anyBytes).bytes(value);
+        w.tag(TAG.anyBytes);
+        w.bytes(value);
       } else if (Array.isArray(value)) {
-        w.uint32(TAG.anyArray).fork();
+        w.tag(TAG.anyArray);
+        const list = w.open();
         for (let i = 0; i < value.length; i++) {
-          w.uint32(TAG.listValue).fork();
+          w.tag(TAG.listValue);
+          const item = w.open();
           protoAnyContent(w, value[i], depth + 1);
-          w.ldelim();
+          w.close(item);
         }
-        w.ldelim();
+        w.close(list);
       } else {
-        w.uint32(TAG.anyKvlist).fork();
+        w.tag(TAG.anyKvlist);
+        const list = w.open();
         protoKvlistContent(w, value as Record<string, unknown>, depth + 1);
-        w.ldelim();
+        w.close(list);
       }
       return;
+    }
     default:
       return; // undefined, functions, symbols: an empty AnyValue (only reachable inside arrays)
   }
 }
 
 /** KeyValueList.values: one KeyValue per defined, non-null field. */
-function protoKvlistContent(w: ProtoWriter, object: Record<string, unknown>, depth: number): void {
+function protoKvlistContent(w: ScratchWriter, object: Record<string, unknown>, depth: number): void {
   for (const key in object) {
     const value = object[key];
     if (value === undefined || value === null) continue;
-    w.uint32(TAG.listValue).fork();
-    w.uint32(TAG.kvKey).string(key);
-    w.uint32(TAG.kvValue).fork();
-    protoAnyContent(w, value, depth);
-    w.ldelim();
-    w.ldelim();
+    protoKeyValue(w, TAG.listValue, key, value, depth);
   }
 }
 
-function protoAttribute(w: ProtoWriter, key: string, value: unknown, depth: number): void {
-  w.uint32(TAG.recAttribute).fork();
-  w.uint32(TAG.kvKey).string(key);
-  w.uint32(TAG.kvValue).fork();
+function protoKeyValue(w: ScratchWriter, tag: number, key: string, value: unknown, depth: number): void {
+  w.tag(tag);
+  const pair = w.open();
+  w.tag(TAG.kvKey);
+  w.string(key);
+  w.tag(TAG.kvValue);
+  const any = w.open();
   protoAnyContent(w, value, depth);
-  w.ldelim();
-  w.ldelim();
+  w.close(any);
+  w.close(pair);
 }
 
 /** Flattened attributes: nested objects become dotted keys; arrays and scalars are leaves. */
-function protoFlatten(w: ProtoWriter, object: Record<string, unknown>, path: string, depth: number): void {
+function protoFlatten(w: ScratchWriter, object: Record<string, unknown>, path: string, depth: number): void {
   if (depth >= MAX_DEPTH) tooDeep();
   for (const key in object) {
     const value = object[key];
     if (value === undefined || value === null) continue;
     if (isPlainObject(value)) protoFlatten(w, value, `${path}${key}.`, depth + 1);
-    else protoAttribute(w, path + key, value, depth + 1);
+    else protoKeyValue(w, TAG.recAttribute, path + key, value, depth + 1);
   }
 }
 
 const halves = new Uint32Array(2);
-
-function hexBytes(hex: string): Buffer {
-  return Buffer.from(hex, 'hex');
-}
+const scratch = new ScratchWriter();
 
 /** One OCSF event as the bytes of one OTLP LogRecord message. */
 export function encodeLogRecordProto(event: OcsfEvent, options: OtlpEncoderOptions, now: number): Uint8Array {
-  const w = Writer.create();
-  nanosHalves(timeOf(event), halves);
-  w.uint32(TAG.recTime).fixed32(halves[0]!).fixed32(halves[1]!);
-  const severity = severityOf(event);
-  if (severity.number !== 0) w.uint32(TAG.recSeverityNumber).int32(severity.number);
-  if (severity.text !== '') w.uint32(TAG.recSeverityText).string(severity.text);
-  const prefix = options.attributePrefix;
-  if (options.ocsfAs === 'attributes') {
-    const message = event['message'];
-    if (typeof message === 'string' && message !== '') w.uint32(TAG.recBody).fork().uint32(TAG.anyString).string(message).ldelim();
+  const w = scratch;
+  w.reset();
+  try {
+    nanosHalves(timeOf(event), halves);
+    w.tag(TAG.recTime);
+    w.fixed32(halves[0]!);
+    w.fixed32(halves[1]!);
+    const severity = severityOf(event);
+    if (severity.number !== 0) {
+      w.tag(TAG.recSeverityNumber);
+      w.varint(severity.number);
+    }
+    if (severity.text !== '') {
+      w.tag(TAG.recSeverityText);
+      w.string(severity.text);
+    }
+    const prefix = options.attributePrefix;
     const uid = event.metadata.uid;
-    if (typeof uid === 'string' && uid !== '') protoAttribute(w, LOG_RECORD_UID, uid, 0);
-    protoFlatten(w, event, prefix, 0);
-  } else {
-    w.uint32(TAG.recBody).fork().uint32(TAG.anyKvlist).fork();
-    protoKvlistContent(w, event, 1);
-    w.ldelim().ldelim();
-    const uid = event.metadata.uid;
-    if (typeof uid === 'string' && uid !== '') protoAttribute(w, LOG_RECORD_UID, uid, 0);
-    protoAttribute(w, `${prefix}class_uid`, event.class_uid, 0);
-    protoAttribute(w, `${prefix}type_uid`, event.type_uid, 0);
+    if (options.ocsfAs === 'attributes') {
+      const message = event['message'];
+      if (typeof message === 'string' && message !== '') {
+        w.tag(TAG.recBody);
+        const body = w.open();
+        w.tag(TAG.anyString);
+        w.string(message);
+        w.close(body);
+      }
+      if (typeof uid === 'string' && uid !== '') protoKeyValue(w, TAG.recAttribute, LOG_RECORD_UID, uid, 0);
+      protoFlatten(w, event, prefix, 0);
+    } else {
+      w.tag(TAG.recBody);
+      const body = w.open();
+      w.tag(TAG.anyKvlist);
+      const list = w.open();
+      protoKvlistContent(w, event, 1);
+      w.close(list);
+      w.close(body);
+      if (typeof uid === 'string' && uid !== '') protoKeyValue(w, TAG.recAttribute, LOG_RECORD_UID, uid, 0);
+      protoKeyValue(w, TAG.recAttribute, `${prefix}class_uid`, event.class_uid, 0);
+      protoKeyValue(w, TAG.recAttribute, `${prefix}type_uid`, event.type_uid, 0);
+    }
+    const ids = traceIdsOf(event);
+    if (ids !== undefined) {
+      w.tag(TAG.recTraceId);
+      w.bytes(Buffer.from(ids.traceId, 'hex'));
+      if (ids.spanId !== undefined) {
+        w.tag(TAG.recSpanId);
+        w.bytes(Buffer.from(ids.spanId, 'hex'));
+      }
+    }
+    nanosHalves(observedOf(event, now), halves);
+    w.tag(TAG.recObserved);
+    w.fixed32(halves[0]!);
+    w.fixed32(halves[1]!);
+    w.tag(TAG.recEventName);
+    w.string(eventNameOf(event));
+    return w.take();
+  } finally {
+    // A huge event must not keep a huge scratch buffer alive.
+    if (w.buf.length > 1_048_576) w.buf = Buffer.allocUnsafe(16_384);
   }
-  const ids = traceIdsOf(event);
-  if (ids !== undefined) {
-    w.uint32(TAG.recTraceId).bytes(hexBytes(ids.traceId));
-    if (ids.spanId !== undefined) w.uint32(TAG.recSpanId).bytes(hexBytes(ids.spanId));
-  }
-  nanosHalves(observedOf(event, now), halves);
-  w.uint32(TAG.recObserved).fixed32(halves[0]!).fixed32(halves[1]!);
-  w.uint32(TAG.recEventName).string(eventNameOf(event));
-  return w.finish();
 }
 
 function protoStringKeyValues(w: ProtoWriter, tag: number, pairs: readonly (readonly [string, string])[]): void {
@@ -319,15 +503,6 @@ export function protoEnvelope(envelope: OtlpEnvelope): ProtoEnvelope {
   if (envelope.scopeVersion !== '') scope.uint32(18).string(envelope.scopeVersion);
   scope.ldelim();
   return { resourceField: resource.finish(), scopeField: scope.finish() };
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
 }
 
 function writeVarint(buffer: Buffer, offset: number, value: number): number {

@@ -182,6 +182,20 @@ test('undefined and null fields and empty objects produce nothing; arrays of str
   assert.deepEqual(viaJson([event]), viaProto([event]));
 });
 
+test('non-ASCII and long strings, negative and large integers round-trip through the official decoder', () => {
+  const unmapped = { name: 'Zoë Åström 日本 🙂', long: 'é'.repeat(300), ascii: 'a'.repeat(200), neg: -42, big: Number.MAX_SAFE_INTEGER, min: Number.MIN_SAFE_INTEGER };
+  const attributes = recordsOf(viaProto([{ ...authEvent, unmapped } as OcsfEvent]))[0]!['attributes'] as { key: string; value: unknown }[];
+  assert.deepEqual(attributes.filter((a) => a.key.startsWith('ocsf.unmapped')), [
+    kv('ocsf.unmapped.name', s(unmapped.name)),
+    kv('ocsf.unmapped.long', s(unmapped.long)),
+    kv('ocsf.unmapped.ascii', s(unmapped.ascii)),
+    kv('ocsf.unmapped.neg', i(-42)),
+    kv('ocsf.unmapped.big', i(Number.MAX_SAFE_INTEGER)),
+    kv('ocsf.unmapped.min', i(Number.MIN_SAFE_INTEGER)),
+  ]);
+  assert.deepEqual(viaJson([{ ...authEvent, unmapped } as OcsfEvent]), viaProto([{ ...authEvent, unmapped } as OcsfEvent]));
+});
+
 test('a Detection Finding: eventName ocsf.detection_finding, severity High → ERROR3, finding_info flattened', () => {
   const [record] = recordsOf(viaProto([detectionEvent]));
   assert.equal(record!['eventName'], 'ocsf.detection_finding');
