@@ -69,6 +69,7 @@ export class CefSender implements Sender<Buffer> {
   private failures = 0;
   private nextAttemptAt = 0;
   private closed = false;
+  private readonly missingEndpoint: boolean;
   /** Counters for tests and logs. */
   connects = 0;
   disconnects = 0;
@@ -76,7 +77,10 @@ export class CefSender implements Sender<Buffer> {
   constructor(settings: CreateSettings, config: CefExporterConfig, options: CefSenderOptions = {}) {
     this.logger = settings.logger;
     this.config = config;
-    this.endpoint = parseEndpoint(config.endpoint);
+    // A missing endpoint fails start(), not create(): the host reports it first, and a component
+    // must be creatable (and shut down) from its default config.
+    this.missingEndpoint = config.endpoint === undefined;
+    this.endpoint = this.missingEndpoint ? { transport: 'tcp', host: '', port: 0 } : parseEndpoint(config.endpoint);
     if (config.tls !== undefined && this.endpoint.transport !== 'tls') throw invalidConfig('tls is set but the endpoint is not tls://');
     if ((config.tls?.cert_file === undefined) !== (config.tls?.key_file === undefined)) throw invalidConfig('tls.cert_file and tls.key_file go together');
     this.encoder = encoderFor(config, this.endpoint);
@@ -95,6 +99,7 @@ export class CefSender implements Sender<Buffer> {
 
   /** Reads the TLS files (a missing or unreadable file fails the start). Connects lazily, on the first send. */
   async start(): Promise<void> {
+    if (this.missingEndpoint) throw invalidConfig('endpoint is required');
     this.closed = false;
     if (this.endpoint.transport !== 'tls') return;
     const tls = this.config.tls ?? {};
@@ -123,6 +128,7 @@ export class CefSender implements Sender<Buffer> {
 
   async send(request: ExportRequest<Buffer>, signal: AbortSignal): Promise<void> {
     if (this.closed) throw retryable('shut_down', 'cef exporter: sender is shut down');
+    if (this.missingEndpoint) throw invalidConfig('endpoint is required');
     if (signal.aborted) throw retryable('timeout', 'cef exporter: send aborted');
     if (this.endpoint.transport === 'udp') return this.sendUdp(request, signal);
     const socket = await this.connection(signal);

@@ -65,11 +65,18 @@ test('factory: type, closed schema, defaults, config errors at create', () => {
   assert.equal(defaults.framing, 'octet_counting');
   assert.equal(defaults.facility, 'local4');
   assert.equal(defaults.max_message_bytes, 8192);
-  assert.throws(() => cefExporterFactory.create(settings, config({})), { code: 'invalid_config' });
   assert.throws(() => cefExporterFactory.create(settings, config({ endpoint: 'http://x:1' })), { code: 'invalid_config' });
   assert.throws(() => cefExporterFactory.create(settings, config({ endpoint: 'tcp://x:1', tls: {} })), /tls is set but the endpoint is not tls/);
   assert.throws(() => cefExporterFactory.create(settings, config({ endpoint: 'tls://x:1', tls: { cert_file: 'c' } })), /go together/);
   assert.equal(new CefSender(settings, config({ endpoint: 'tcp://[::1]:514' })).endpoint.host, '::1');
+});
+
+test('default config: create and shutdown without start; start says the endpoint is missing', async () => {
+  const exporter = (await cefExporterFactory.create(settings, cefExporterFactory.createDefaultConfig())) as Exporter;
+  await exporter.shutdown();
+  await exporter.shutdown();
+  const sender = new CefSender(settings, cefExporterFactory.createDefaultConfig());
+  await assert.rejects(sender.start(), { code: 'invalid_config', message: 'cef exporter: endpoint is required' });
 });
 
 test('prepare refuses raw records (not_ocsf); missing TLS files fail start without their contents', async () => {
