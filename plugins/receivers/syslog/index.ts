@@ -1,0 +1,1 @@
+export { syslogReceiverFactory } from './factory.js';
