@@ -1,0 +1,1 @@
+export { fileReceiverFactory } from './factory.js';
