@@ -3,6 +3,7 @@ import { Registry } from '../core/registry.js';
 import { fileExporterFactory } from './exporters/file/index.js';
 import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
+import { otlpExporterFactory } from './exporters/otlp/index.js';
 import { splunkHecExporterFactory } from './exporters/splunk_hec/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
 import { auth0ReceiverFactory } from './receivers/auth0/index.js';
@@ -29,6 +30,7 @@ export const builtinFactories: readonly Factory[] = [
   fileExporterFactory,
   nopExporterFactory,
   stdoutExporterFactory,
+  otlpExporterFactory,
   splunkHecExporterFactory,
 ];
 
