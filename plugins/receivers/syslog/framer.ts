@@ -177,7 +177,7 @@ export class StreamFramer {
         if (chunk[i] === SP) {
           const start = i + 1;
           if (n > max) {
-            this.sink.oversized(n, Buffer.from(chunk.subarray(start, Math.min(len, start + OVERSIZED_PREVIEW_BYTES))));
+            this.sink.oversized(n, Buffer.from(chunk.subarray(start, Math.min(len, start + Math.min(n, OVERSIZED_PREVIEW_BYTES)))));
             const have = len - start;
             if (have >= n) {
               pos = start + n;

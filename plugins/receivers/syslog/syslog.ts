@@ -151,6 +151,11 @@ class Connection implements FrameSink, LaneOwner {
   private paused = false;
   closed = false;
 
+  /** True while reading is stopped for the pipeline (or for shutdown). */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   constructor(
     private readonly receiver: SyslogReceiver,
     readonly socket: Socket,
@@ -294,9 +299,13 @@ export class SyslogReceiver implements Receiver {
 
   metrics(): Readonly<Record<string, number>> {
     let pending = 0;
-    for (const connection of this.connections) pending += connection.lane.pending;
+    let paused = 0;
+    for (const connection of this.connections) {
+      pending += connection.lane.pending;
+      if (connection.isPaused) paused++;
+    }
     if (this.udpLane !== undefined) pending += this.udpLane.pending;
-    return { ...this.counters, connections_open: this.connections.size, records_pending: pending };
+    return { ...this.counters, connections_open: this.connections.size, connections_paused: paused, records_pending: pending };
   }
 
   async start(host: Host): Promise<void> {
@@ -371,7 +380,15 @@ export class SyslogReceiver implements Receiver {
       lanes.push(this.udpLane!.close());
     }
     await Promise.all(lanes);
-    for (const connection of this.connections) connection.socket.destroy();
+    const sockets: Promise<void>[] = [];
+    for (const connection of this.connections) {
+      if (connection.closed) continue;
+      sockets.push(new Promise<void>((resolve) => connection.socket.once('close', () => resolve())));
+      connection.socket.destroy();
+    }
+    await Promise.all(sockets);
+    // Their close handlers queued a (now empty) lane close each: wait for those too.
+    await Promise.all([...this.closing]);
     await closed;
   }
 
