@@ -29,8 +29,6 @@ export interface FileReceiverConfig {
   max_bytes_per_poll: number;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
-
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -56,7 +54,7 @@ export const configSchema: JsonSchema = {
       default: 'linux.auth',
       description: 'The normalizer format name of each line (linux.auth, windows.security, mapping.<name>, ...).',
     },
-    poll_interval: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '200ms', description: 'Time between polls.' },
+    poll_interval: { type: 'string', format: 'duration', default: '200ms', description: 'Time between polls.' },
     max_line_bytes: {
       type: 'integer',
       minimum: 16,
@@ -69,7 +67,6 @@ export const configSchema: JsonSchema = {
     fingerprint_size: { type: 'integer', minimum: 16, maximum: 65_536, default: 1000, description: 'Bytes at the start of a file that identify it.' },
     force_flush_period: {
       type: 'string',
-      pattern: DURATION_PATTERN,
       format: 'duration',
       default: '500ms',
       description: 'Emit an unterminated last line after it stopped growing for this long (0s: never).',
