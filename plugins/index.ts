@@ -3,6 +3,7 @@ import { Registry } from '../core/registry.js';
 import { fileExporterFactory } from './exporters/file/index.js';
 import { nopExporterFactory } from './exporters/nop/index.js';
 import { stdoutExporterFactory } from './exporters/stdout/index.js';
+import { cefExporterFactory } from './exporters/cef/index.js';
 import { otlpExporterFactory } from './exporters/otlp/index.js';
 import { splunkHecExporterFactory } from './exporters/splunk_hec/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
@@ -32,6 +33,7 @@ export const builtinFactories: readonly Factory[] = [
   stdoutExporterFactory,
   otlpExporterFactory,
   splunkHecExporterFactory,
+  cefExporterFactory,
 ];
 
 /** A registry holding the built-in factories (duplicates are refused). */
