@@ -176,7 +176,8 @@ export class FileReceiver implements Receiver {
     this.forceFlushMs = parseDuration(config.force_flush_period);
     this.maxBackoffMs = internals.maxBackoffMs ?? Math.max(this.intervalMs, 30_000);
     this.include = (config.include ?? []).map((pattern) => compileGlob(pattern, internals.cwd));
-    this.exclude = config.exclude.map((pattern) => compileGlob(pattern, internals.cwd));
+    // An exclude starting with ** (`**/*.gz`) means at any depth, not below the working directory.
+    this.exclude = config.exclude.map((pattern) => compileGlob(pattern, pattern.startsWith('**') ? '/' : internals.cwd));
     // A line of max_line_bytes plus its CR LF always fits, so a line either ends in the buffer or is too long.
     this.budget = Math.max(config.max_bytes_per_poll, this.bufferSize());
     this.utf8 = config.encoding === 'utf-8' || config.encoding === 'utf8';
@@ -197,7 +198,12 @@ export class FileReceiver implements Receiver {
     const name = this.settings.id;
     if (this.include.length === 0) throw new PermanentError('invalid_config', `${name}: include is required (glob patterns of the files to tail)`);
     const saved = await this.store.load();
-    if (saved !== undefined) this.tracked = this.restore(saved);
+    if (saved !== undefined) {
+      this.tracked = this.restore(saved);
+      // start_at is for the first run only: after a restart, a file the checkpoint does not know
+      // appeared while stopped (a rotation, most often) and is read whole, as while running.
+      this.firstPollDone = true;
+    }
     this.buffer = Buffer.allocUnsafe(this.bufferSize());
     this.settings.logger.info('tailing files', {
       include: this.include.map((glob) => glob.source),
@@ -337,7 +343,11 @@ export class FileReceiver implements Receiver {
         const opened = await this.openAll(chunk);
         const work = await this.match(opened, poll);
         if (last) {
-          this.firstPollDone = true;
+          if (!this.firstPollDone) {
+            this.firstPollDone = true;
+            // Saved even when empty, so that a restart knows start_at was applied.
+            this.dirty = true;
+          }
           // Files renamed away or deleted since the last poll: their remaining lines come before the new files'.
           backlog = (await this.drainLost(poll)) || backlog;
         }
