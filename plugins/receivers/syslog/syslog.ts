@@ -119,11 +119,15 @@ class Lane {
   private startDrain(): void {
     this.clearTimer();
     this.owner?.pause();
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      this.owner?.resume();
-      this.poke();
-    });
+    this.draining = this.drain()
+      // deliver() handles the pipeline's and the dead-letter output's errors; anything else is a
+      // bug, reported rather than left to crash the process as an unhandled rejection.
+      .catch((error: unknown) => this.receiver.reportError(error))
+      .finally(() => {
+        this.draining = undefined;
+        this.owner?.resume();
+        this.poke();
+      });
   }
 
   private async drain(): Promise<void> {
@@ -390,6 +394,11 @@ export class SyslogReceiver implements Receiver {
     // Their close handlers queued a (now empty) lane close each: wait for those too.
     await Promise.all([...this.closing]);
     await closed;
+  }
+
+  /** @internal */
+  reportError(error: unknown): void {
+    this.host?.reportError(error);
   }
 
   /** @internal */
