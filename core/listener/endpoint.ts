@@ -65,7 +65,10 @@ export async function loadServerTls(config: ServerTlsConfig, name: string): Prom
       throw new PermanentError('tls_file_unreadable', `${name}: tls.${key} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   };
-  const [cert, key, ca] = await Promise.all([read('cert_file'), read('key_file'), read('ca_file')]);
+  // One after the other, so that the error names the first bad file every time.
+  const cert = await read('cert_file');
+  const key = await read('key_file');
+  const ca = await read('ca_file');
   if (cert === undefined || key === undefined) throw new PermanentError('invalid_tls', `${name}: tls needs both cert_file and key_file`);
   const clientAuth = config.client_auth ?? 'none';
   if (clientAuth !== 'none' && ca === undefined) throw new PermanentError('invalid_tls', `${name}: tls.client_auth ${clientAuth} needs tls.ca_file`);
