@@ -1,0 +1,1 @@
+export { httpReceiverFactory } from './factory.js';
