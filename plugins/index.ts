@@ -9,9 +9,11 @@ import { splunkHecExporterFactory } from './exporters/splunk_hec/index.js';
 import { generatorFactory } from './receivers/generator/index.js';
 import { auth0ReceiverFactory } from './receivers/auth0/index.js';
 import { entraReceiverFactory } from './receivers/entra/index.js';
+import { fileReceiverFactory } from './receivers/file/index.js';
 import { keycloakReceiverFactory } from './receivers/keycloak/index.js';
 import { mfaApiReceiverFactory } from './receivers/mfa_api/index.js';
 import { oktaReceiverFactory } from './receivers/okta/index.js';
+import { syslogReceiverFactory } from './receivers/syslog/index.js';
 import { normalizeFactory } from './processors/normalize/index.js';
 import { detectFactory } from './processors/detect/index.js';
 
@@ -24,6 +26,8 @@ export const builtinFactories: readonly Factory[] = [
   oktaReceiverFactory,
   entraReceiverFactory,
   auth0ReceiverFactory,
+  syslogReceiverFactory,
+  fileReceiverFactory,
   // processors
   normalizeFactory,
   detectFactory,
