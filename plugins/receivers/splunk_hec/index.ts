@@ -1,0 +1,1 @@
+export { splunkHecReceiverFactory } from './factory.js';
