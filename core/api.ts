@@ -41,6 +41,12 @@ export type Stability = 'development' | 'alpha' | 'beta' | 'stable' | 'deprecate
  * (`keycloak.event`, `keycloak.admin_event`, `mfa_api`, `okta`, `entra.signin`, `entra.audit`,
  * `auth0`, `linux.auth`, `windows.security`, `mapping.<name>`). `payload` is JSON text or a text
  * line (string), bytes, or an already-parsed JSON value.
+ *
+ * `attributes` (optional, additive) is metadata the transport carried beside the payload, which is
+ * not part of the vendor event: plain JSON values under the transport's own attribute keys. The
+ * otlp receiver puts there the log record's attributes merged over its scope's and resource's
+ * (`service.name`, `host.name`, `otel.scope.name`, ...). Receivers without such metadata leave it
+ * out; consumers must not require it, and must not modify it (fan-out shares records).
  */
 export interface RawRecord {
   format: string;
@@ -49,6 +55,8 @@ export interface RawRecord {
   observedTime: number;
   /** The component id of the receiver that produced it. */
   source: string;
+  /** Transport metadata beside the payload (OTLP attributes); see above. */
+  attributes?: Record<string, unknown>;
 }
 
 /**

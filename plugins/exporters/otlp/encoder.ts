@@ -5,7 +5,7 @@
  * Each event is encoded once, as one LogRecord (the exporter's queue item), and a request is
  * framed around the already-encoded records by hand: ExportLogsServiceRequest → one ResourceLogs
  * (service.name, tenant) → one ScopeLogs → the records. Field numbers and wire types are those
- * of descriptor.ts (the OTLP definitions); the per-request envelope is written with protobufjs's
+ * of ../../shared/otlp/descriptor.ts (the OTLP definitions); the per-request envelope is written with protobufjs's
  * Writer, each LogRecord with ScratchWriter (same bytes, no per-field allocation), in field-number
  * order. The tests decode the bytes with the OpenTelemetry project's own generated code.
  *

@@ -3,13 +3,7 @@
  * success) on 200, google.rpc.Status on errors, in protobuf or JSON (whichever the server says it
  * sent), and Retry-After. Pure; the message types come from the embedded OTLP descriptor.
  */
-import protobuf from 'protobufjs';
-import { OTLP_LOGS_DESCRIPTOR } from './descriptor.js';
-
-const root = protobuf.Root.fromJSON(OTLP_LOGS_DESCRIPTOR);
-export const ExportLogsServiceRequestType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
-export const ExportLogsServiceResponseType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
-export const StatusType = root.lookupType('google.rpc.Status');
+import { ExportLogsServiceResponseType, StatusType } from '../../shared/otlp/messages.js';
 
 /** Peer-supplied text is cut to this many characters before it goes into a log or a dead letter. */
 export const MAX_PEER_TEXT = 512;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { OcsfEvent } from '../../../../core/api.js';
-import { OTLP_LOGS_DESCRIPTOR } from '../../../../plugins/exporters/otlp/descriptor.js';
+import { OTLP_LOGS_DESCRIPTOR } from '../../../../plugins/shared/otlp/descriptor.js';
 import {
   MAX_DEPTH, MAX_TIME_MS, encodeLogRecordJson, encodeLogRecordProto, eventNameOf, frameJsonRequest, frameProtoRequest, jsonEnvelope, nanosString, protoEnvelope, requireOcsf, severityOf,
 } from '../../../../plugins/exporters/otlp/encoder.js';
@@ -314,6 +314,6 @@ test('a request of many records, frames of every length-prefix size, decode back
 });
 
 test('the embedded descriptor is the one generated from proto/*.proto', async () => {
-  const generator = (await import(pathToFileURL(sourcePath('plugins/exporters/otlp/proto/generate.mjs')).href)) as { buildDescriptor(): unknown };
+  const generator = (await import(pathToFileURL(sourcePath('plugins/shared/otlp/proto/generate.mjs')).href)) as { buildDescriptor(): unknown };
   assert.deepEqual(JSON.parse(JSON.stringify(OTLP_LOGS_DESCRIPTOR)), JSON.parse(JSON.stringify(generator.buildDescriptor())));
 });

@@ -321,6 +321,18 @@ export const OTLP_LOGS_DESCRIPTOR: INamespace = ({
                   "id": 2
                 }
               }
+            },
+            "Duration": {
+              "fields": {
+                "seconds": {
+                  "type": "int64",
+                  "id": 1
+                },
+                "nanos": {
+                  "type": "int32",
+                  "id": 2
+                }
+              }
             }
           }
         },
@@ -340,6 +352,14 @@ export const OTLP_LOGS_DESCRIPTOR: INamespace = ({
                   "rule": "repeated",
                   "type": "google.protobuf.Any",
                   "id": 3
+                }
+              }
+            },
+            "RetryInfo": {
+              "fields": {
+                "retryDelay": {
+                  "type": "google.protobuf.Duration",
+                  "id": 1
                 }
               }
             }

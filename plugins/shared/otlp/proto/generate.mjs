@@ -1,11 +1,11 @@
 // Regenerates ../descriptor.ts from the .proto files beside this script:
-//   node plugins/exporters/otlp/proto/generate.mjs
+//   node plugins/shared/otlp/proto/generate.mjs
 // The descriptor is committed because tsc does not copy .proto files into dist/.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
-export const PROTO_FILES = ['otlp_common.proto', 'otlp_resource.proto', 'otlp_logs_data.proto', 'otlp_logs.proto', 'any.proto', 'rpc_status.proto'];
+export const PROTO_FILES = ['otlp_common.proto', 'otlp_resource.proto', 'otlp_logs_data.proto', 'otlp_logs.proto', 'any.proto', 'rpc_status.proto', 'duration.proto', 'retry_info.proto'];
 
 /** The JSON descriptor of every .proto file here, as protobufjs builds it. */
 export function buildDescriptor() {

@@ -1,0 +1,1 @@
+export { otlpReceiverFactory } from './factory.js';
