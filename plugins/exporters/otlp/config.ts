@@ -21,7 +21,9 @@ export interface OtlpTlsConfig {
  * leaves it out and the schema's `required` makes the host report it.
  */
 export interface OtlpExporterConfig extends ExporterHelperConfig {
-  /** Base URL; logs go to `<endpoint>/v1/logs` (as the Collector's otlphttp exporter does). */
+  /** `http`: OTLP/HTTP (POST <endpoint>/v1/logs); `grpc`: OTLP/gRPC (LogsService/Export at the endpoint's host:port). */
+  protocol: 'http' | 'grpc';
+  /** Base URL; logs go to `<endpoint>/v1/logs` (as the Collector's otlphttp exporter does). With grpc: http(s)://host:port. */
   endpoint?: string;
   /** The full logs URL, used as is instead of `<endpoint>/v1/logs`. */
   logs_endpoint?: string;
@@ -49,11 +51,17 @@ export const configSchema: JsonSchema = {
   additionalProperties: false,
   required: ['endpoint'],
   properties: {
+    protocol: {
+      type: 'string',
+      enum: ['http', 'grpc'],
+      default: 'http',
+      description: 'http: OTLP/HTTP, POST <endpoint>/v1/logs. grpc: OTLP/gRPC, LogsService/Export at the endpoint (http:// plaintext, https:// TLS; no path; protobuf only).',
+    },
     endpoint: {
       type: 'string',
       format: 'uri',
       pattern: '^https?://',
-      description: 'Base URL of the OTLP/HTTP receiver, e.g. https://otel-collector:4318; logs are POSTed to <endpoint>/v1/logs.',
+      description: 'Base URL of the OTLP/HTTP receiver, e.g. https://otel-collector:4318; logs are POSTed to <endpoint>/v1/logs. With protocol grpc: http(s)://host:port (https = TLS), e.g. http://otel-collector:4317.',
       examples: ['http://otel-collector:4318'],
     },
     logs_endpoint: {
@@ -106,6 +114,7 @@ export const configSchema: JsonSchema = {
 
 export function createDefaultConfig(): OtlpExporterConfig {
   return {
+    protocol: 'http',
     encoding: 'proto',
     compression: 'gzip',
     headers: {},
