@@ -55,7 +55,7 @@ export const configSchema: JsonSchema = {
     },
     tokens: {
       type: 'array',
-      items: { type: 'string', minLength: 16 },
+      items: { type: 'string', minLength: 1 },
       uniqueItems: true,
       default: [],
       description: 'Bearer tokens (secrets, e.g. ${env:OTLP_TOKEN}); when set, a request must send Authorization: Bearer <token>. Empty: no authentication.',

@@ -288,7 +288,7 @@ test('config: the default validates, keys are checked, endpoints are parsed at c
   assert.deepEqual(validateAgainst(configSchema, createDefaultConfig()), []);
   assert.deepEqual(createDefaultConfig(), { endpoint: '127.0.0.1:4318', format_attribute: 'authwire.format', max_request_bytes: 4_194_304, tokens: [] });
   assert.equal(validateAgainst(configSchema, { ...createDefaultConfig(), format: 'Okta Logs' }).length, 1);
-  assert.equal(validateAgainst(configSchema, { ...createDefaultConfig(), tokens: ['short'] }).length, 1);
+  assert.equal(validateAgainst(configSchema, { ...createDefaultConfig(), tokens: [''] }).length, 1);
   const settings = testSettings('receiver', 'otlp/bad');
   assert.throws(() => otlpReceiverFactory.create(settings, { ...createDefaultConfig(), endpoint: 'localhost' }, new CollectingConsumer()), /otlp\/bad: endpoint "localhost" is not host:port/);
   assert.throws(() => otlpReceiverFactory.create(settings, { ...createDefaultConfig(), grpc_endpoint: '127.0.0.1:4318' }, new CollectingConsumer()), /gRPC needs its own port/);
