@@ -13,6 +13,7 @@ import { fileReceiverFactory } from './receivers/file/index.js';
 import { keycloakReceiverFactory } from './receivers/keycloak/index.js';
 import { mfaApiReceiverFactory } from './receivers/mfa_api/index.js';
 import { oktaReceiverFactory } from './receivers/okta/index.js';
+import { otlpReceiverFactory } from './receivers/otlp/index.js';
 import { syslogReceiverFactory } from './receivers/syslog/index.js';
 import { normalizeFactory } from './processors/normalize/index.js';
 import { detectFactory } from './processors/detect/index.js';
@@ -28,6 +29,7 @@ export const builtinFactories: readonly Factory[] = [
   auth0ReceiverFactory,
   syslogReceiverFactory,
   fileReceiverFactory,
+  otlpReceiverFactory,
   // processors
   normalizeFactory,
   detectFactory,
