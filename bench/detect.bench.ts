@@ -2,9 +2,9 @@
  * The detector: events/s through the detect processor inline (`workers: 0`) and with 1, 2 and 4
  * worker threads, on normalized generator events with attack scenarios, in batches of 1000; and
  * the parts of that cost, to see where the time goes:
- * - `router only`: the processor with partitions that do nothing (filters, keys, hashing, the
- *   per-batch sort and findings, all on the pipeline's thread);
- * - `engine only`: the observations that routing produced, straight into one WindowEngine;
+ * - `router only`: the processor with partitions that do nothing (filters, keys, hashing, building
+ *   the columns, the per-batch sort and findings, all on the pipeline's thread);
+ * - `engine only`: the observations that routing produced, as columns, straight into one WindowEngine;
  * - `boundary`: encoding a batch of observations and structured-cloning it (what postMessage does
  *   on both sides of the thread boundary), columnar (the default) against plain objects.
  * Target (issue 4): at least 1,000,000 events/s with 2 workers on a 2-core machine.
@@ -30,7 +30,8 @@ import { DEFAULT_LIMITS, KEY_SEPARATOR, WindowEngine } from '../plugins/processo
 import type { Observation, RawDetection, WindowRule } from '../plugins/processors/detect/engine.js';
 import { createWorkerPartitions, workerPartitions } from '../plugins/processors/detect/partitions.js';
 import type { RuleDefinition } from '../plugins/processors/detect/rules.js';
-import { encodeObservations } from '../plugins/processors/detect/worker-protocol.js';
+import { decodeObservations, encodeObservations } from '../plugins/processors/detect/worker-protocol.js';
+import type { ObservationColumns } from '../plugins/processors/detect/worker-protocol.js';
 import { mapperTable, mapRecord } from '../plugins/processors/normalize/normalize.js';
 import { Engine } from '../plugins/receivers/generator/engine.js';
 import { FORMATS, SCENARIOS } from '../plugins/receivers/generator/model.js';
@@ -81,21 +82,24 @@ const nullHost: Host = {
   async deadLetter(_tenant: string, _letters: readonly DeadLetter[]): Promise<void> {},
 };
 
-/** Partitions that do nothing: the processor's own (routing) cost. */
+/** Partitions that do nothing: the processor's own (routing) cost, columns built as for real partitions. */
 const nullPartitions: PartitionFactory = async (_rules, _limits, count) =>
-  Array.from({ length: count }, (): Partition => ({ observe: async () => [], tick: async () => [], close: async () => {} }));
+  Array.from({ length: count }, (): Partition => ({ observe: async () => [], tick: async () => [], close: async () => {}, observeBatch: async () => [] }));
 
-function recordingPartitions(sink: Observation[][]): PartitionFactory {
+/** Inline partitions that keep what they were sent: the columns, and the same as observations. */
+function recordingPartitions(sink: Observation[][], columnSink: ObservationColumns[]): PartitionFactory {
   return async (rules, limits, count) =>
     Array.from({ length: count }, (): Partition => {
       const inline = new InlinePartition(rules, limits);
       return {
-        observe: (observations: Observation[]): Promise<RawDetection[]> => {
-          sink.push(observations);
-          return inline.observe(observations);
-        },
+        observe: (observations: Observation[]): Promise<RawDetection[]> => inline.observe(observations),
         tick: (watermarks) => inline.tick(watermarks),
         close: () => inline.close(),
+        observeBatch: (columns, tenant, watermark): Promise<RawDetection[]> => {
+          sink.push(decodeObservations(columns));
+          columnSink.push(columns);
+          return inline.observeBatch(columns, tenant, watermark);
+        },
       };
     });
 }
@@ -204,7 +208,8 @@ export async function register(bench: Bench): Promise<void> {
   add(`detect: router only (partitions do nothing), batch of ${BATCH}`, BATCH, cycling(routerOnly));
 
   const routed: Observation[][] = [];
-  const recorder = await processor(config, 1, recordingPartitions(routed));
+  const routedColumns: ObservationColumns[] = [];
+  const recorder = await processor(config, 1, recordingPartitions(routed, routedColumns));
   shift();
   for (const batch of batches) await recorder.consume(batch);
   const windowRules = recorder.rules.map((rule) => rule.window);
@@ -215,8 +220,9 @@ export async function register(bench: Bench): Promise<void> {
     // Starting the stream again needs an empty engine (its times go back).
     if (engineCursor === 0) engine = new WindowEngine(windowRules, DEFAULT_LIMITS);
     const list = routed[engineCursor]!;
+    const columns = routedColumns[engineCursor]!;
     engineCursor = (engineCursor + 1) % routed.length;
-    engine.observe(list);
+    engine.observeColumns(columns);
     engine.tick(new Map([[TENANT, list.at(-1)?.watermark ?? 0]]));
   });
   let boundaryCursor = 0;

@@ -7,9 +7,11 @@ import { DEFAULT_LIMITS, KEY_SEPARATOR, WindowEngine } from './engine.js';
 import type { EngineLimits, Observation, RawDetection, WindowRule } from './engine.js';
 import { buildFinding } from './finding.js';
 import { filterClasses } from './filter.js';
-import type { Predicate } from './filter.js';
+import type { Accessor, Predicate } from './filter.js';
 import { compileRules, stageFilterDefinitions } from './rules.js';
 import type { RouterRule, RuleDefinition } from './rules.js';
+import { decodeObservations, ObservationBuilder } from './worker-protocol.js';
+import type { ObservationColumns } from './worker-protocol.js';
 
 /** One share of the keyed state: on a worker thread, or inline. Calls are made one at a time. */
 export interface Partition {
@@ -17,6 +19,12 @@ export interface Partition {
   /** Moves watermarks on; returns what became due. */
   tick(watermarks: Map<string, number>): Promise<RawDetection[]>;
   close(): Promise<void>;
+  /**
+   * The fast path, where a partition has it: a pipeline batch's observations as columns, then the
+   * tick to its tenant's watermark, in one call (one round trip to a worker thread). The same as
+   * `observe` of the decoded observations followed by `tick`, detections in that order.
+   */
+  readonly observeBatch?: ((columns: ObservationColumns, tenant: string, watermark: number) => Promise<RawDetection[]>) | undefined;
 }
 
 /** A partition on the calling thread (`workers: 0`, tests, the replay tool). */
@@ -30,6 +38,11 @@ export class InlinePartition implements Partition {
   }
   async tick(watermarks: Map<string, number>): Promise<RawDetection[]> {
     return this.engine.tick(watermarks);
+  }
+  async observeBatch(columns: ObservationColumns, tenant: string, watermark: number): Promise<RawDetection[]> {
+    const observed = this.engine.observeColumns(columns);
+    const due = this.engine.tick(new Map([[tenant, watermark]]));
+    return due.length === 0 ? observed : observed.length === 0 ? due : observed.concat(due);
   }
   async close(): Promise<void> {}
 }
@@ -124,6 +137,31 @@ export function compareDetections(a: RawDetection, b: RawDetection): number {
   return a.time - b.time || a.rule - b.rule || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
+/** Where a key goes in the batch being routed: its partition and its index in that partition's key column. */
+interface KeyRef {
+  readonly partition: number;
+  readonly index: number;
+}
+
+/**
+ * Rules with the same group_by share a key slot: an event's key for a slot is read, built and
+ * hashed once, however many of the slot's rules match it.
+ */
+function keySlots(rules: readonly RouterRule[]): { slotOf: number[]; fields: (readonly Accessor[])[] } {
+  const bySignature = new Map<string, number>();
+  const fields: (readonly Accessor[])[] = [];
+  const slotOf = rules.map((rule) => {
+    const signature = JSON.stringify(rule.definition.group_by);
+    let slot = bySignature.get(signature);
+    if (slot === undefined) {
+      slot = fields.push(rule.keyFields) - 1;
+      bySignature.set(signature, slot);
+    }
+    return slot;
+  });
+  return { slotOf, fields };
+}
+
 export interface DetectCounters {
   late: number;
   observations: number;
@@ -153,6 +191,19 @@ export class DetectProcessor implements Processor {
   private readonly partitionCount: number;
   private readonly makePartitions: PartitionFactory;
   private partitions: Partition[] = [];
+  /** Whether every partition takes columnar batches (`observeBatch`). */
+  private columnar = false;
+  /** Per partition, the columns of the batch being routed. */
+  private builders: ObservationBuilder[] = [];
+  /** Rule index -> key slot; per slot the group-by accessors and, for the batch being routed, its keys by group-by values. */
+  private readonly slotOf: readonly number[];
+  private readonly slotFields: readonly (readonly Accessor[])[];
+  private readonly slotKeys: Map<string, KeyRef>[];
+  /** Per slot, the event whose key `slotRef` holds (undefined there: the event lacks a group-by field). */
+  private readonly slotEvent: Float64Array;
+  private readonly slotRef: (KeyRef | undefined)[];
+  /** Numbers the routed events (stamps for the per-event slot cache and the event-id runs). */
+  private eventSerial = 0;
   private readonly watermarks = new Map<string, number>();
   private host: Host | undefined;
   private state: 'created' | 'started' | 'stopped' = 'created';
@@ -169,6 +220,10 @@ export class DetectProcessor implements Processor {
     this.latenessMs = parseDuration(config.allowed_lateness);
     this.rules = compileRules(resolveRules(config), parseDuration(config.suppress));
     ({ byClass: this.routes, other: this.otherRoutes } = routeTable(this.rules));
+    ({ slotOf: this.slotOf, fields: this.slotFields } = keySlots(this.rules));
+    this.slotKeys = this.slotFields.map(() => new Map());
+    this.slotEvent = new Float64Array(this.slotFields.length).fill(-1);
+    this.slotRef = this.slotFields.map(() => undefined);
     this.limits = { ...DEFAULT_LIMITS, latenessMs: this.latenessMs, maxKeysPerRule: config.max_keys_per_rule };
     this.partitionCount = config.workers ?? settings.workers;
     this.makePartitions = this.partitionCount === 0 ? inlinePartitions : makePartitions;
@@ -177,6 +232,8 @@ export class DetectProcessor implements Processor {
   async start(host: Host): Promise<void> {
     this.host = host;
     this.partitions = await this.makePartitions(this.rules.map((rule) => rule.window), this.limits, Math.max(1, this.partitionCount));
+    this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
+    this.builders = this.partitions.map(() => new ObservationBuilder());
     this.state = 'started';
   }
 
@@ -223,10 +280,18 @@ export class DetectProcessor implements Processor {
   private async process(batch: Batch): Promise<void> {
     const tenant = batch.tenant;
     const partitions = this.partitions;
-    const outgoing: Observation[][] = partitions.map(() => []);
+    const builders = this.builders;
+    // One tenant per batch: its index in every partition's columns is 0.
+    for (let i = 0; i < builders.length; i++) {
+      builders[i]!.clear();
+      builders[i]!.addTenant(tenant);
+    }
+    for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
     let watermark = this.watermarks.get(tenant) ?? Number.NEGATIVE_INFINITY;
     let letters: DeadLetter[] | undefined;
-    for (const record of batch.records) {
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       if (!isOcsf(record)) continue;
       const time = record.time;
       if (time - this.outOfOrdernessMs > watermark) watermark = time - this.outOfOrdernessMs;
@@ -241,26 +306,36 @@ export class DetectProcessor implements Processor {
         });
         continue;
       }
-      this.route(record, tenant, time, watermark, outgoing);
+      this.route(record, tenant, time, watermark);
     }
     this.watermarks.set(tenant, watermark);
-    const detections: RawDetection[] = [];
-    const observed = await Promise.all(partitions.map((partition, i) => (outgoing[i]!.length > 0 ? partition.observe(outgoing[i]!) : Promise.resolve([]))));
-    for (const list of observed) detections.push(...list);
-    const ticks = new Map([[tenant, watermark]]);
-    const due = await Promise.all(partitions.map((partition) => partition.tick(ticks)));
-    for (const list of due) detections.push(...list);
+    const columns = builders.map((builder) => builder.take());
+    let lists: RawDetection[][];
+    if (this.columnar) lists = await Promise.all(partitions.map((partition, i) => partition.observeBatch!(columns[i]!, tenant, watermark)));
+    else {
+      const observed = await Promise.all(partitions.map((partition, i) => (columns[i]!.count > 0 ? partition.observe(decodeObservations(columns[i]!)) : Promise.resolve([]))));
+      const ticks = new Map([[tenant, watermark]]);
+      lists = [...observed, ...(await Promise.all(partitions.map((partition) => partition.tick(ticks))))];
+    }
+    // Stable sort: detections that tie (one key, so one partition) keep the partition's order.
+    const detections = lists.length === 1 ? lists[0]! : lists.flat();
     detections.sort(compareDetections);
     this.counters.detections += detections.length;
     if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
     const findings = detections.map((detection) => buildFinding(this.rules[detection.rule]!, detection));
-    const records = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
-    if (records.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records } : batch);
+    const out = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
+    if (out.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records: out } : batch);
   }
 
-  private route(event: PipelineRecord & { class_uid: number; time: number; metadata: { uid?: string } }, tenant: string, time: number, watermark: number, outgoing: Observation[][]): void {
+  /**
+   * Tests the event against the stages its class can match and adds an observation, to the
+   * partition its key hashes to, for each stage that matches (a rule whose key or counted field
+   * the event lacks takes none of its stages).
+   */
+  private route(event: PipelineRecord & { class_uid: number; time: number; metadata: { uid?: string } }, tenant: string, time: number, watermark: number): void {
     const routes = this.routes.get(event.class_uid) ?? this.otherRoutes;
     if (routes.length === 0) return;
+    const serial = ++this.eventSerial;
     const uid = typeof event.metadata?.uid === 'string' ? event.metadata.uid : '';
     for (let r = 0; r < routes.length; r++) {
       const route = routes[r]!;
@@ -268,18 +343,15 @@ export class DetectProcessor implements Processor {
       for (let s = 0; s < filters.length; s++) {
         if (!filters[s]!(event)) continue;
         const rule = route.rule;
-        let key = tenant;
-        let keyed = true;
-        const keyFields = rule.keyFields;
-        for (let f = 0; f < keyFields.length; f++) {
-          const part = keyPart(keyFields[f]!(event));
-          if (part === undefined) {
-            keyed = false;
-            break;
-          }
-          key += KEY_SEPARATOR + part;
+        const slot = this.slotOf[rule.index]!;
+        let ref: KeyRef | undefined;
+        if (this.slotEvent[slot] === serial) ref = this.slotRef[slot];
+        else {
+          ref = this.keyRef(slot, event, tenant);
+          this.slotEvent[slot] = serial;
+          this.slotRef[slot] = ref;
         }
-        if (!keyed) {
+        if (ref === undefined) {
           this.counters.unkeyed++;
           break;
         }
@@ -295,8 +367,28 @@ export class DetectProcessor implements Processor {
         const weights = rule.weights;
         for (let w = 0; w < weights.length; w++) if (weights[w]!.filter(event)) weight *= weights[w]!.weight;
         this.counters.observations++;
-        outgoing[partitionOf(key, outgoing.length)]!.push({ rule: rule.index, stage: route.stages[s]!, tenant, key, time, value, weight, uid, watermark });
+        this.builders[ref.partition]!.add(rule.index, route.stages[s]!, 0, ref.index, serial, uid, time, value, weight, watermark);
       }
     }
+  }
+
+  /** The event's key for a slot in the batch being routed, or undefined when it lacks a group-by field. */
+  private keyRef(slot: number, event: unknown, tenant: string): KeyRef | undefined {
+    const fields = this.slotFields[slot]!;
+    let values = '';
+    for (let f = 0; f < fields.length; f++) {
+      const part = keyPart(fields[f]!(event));
+      if (part === undefined) return undefined;
+      values = f === 0 ? part : values + KEY_SEPARATOR + part;
+    }
+    const known = this.slotKeys[slot]!;
+    let ref = known.get(values);
+    if (ref === undefined) {
+      const key = fields.length === 0 ? tenant : tenant + KEY_SEPARATOR + values;
+      const partition = partitionOf(key, this.builders.length);
+      ref = { partition, index: this.builders[partition]!.addKey(key) };
+      known.set(values, ref);
+    }
+    return ref;
   }
 }

@@ -19,6 +19,9 @@
  *   next detection.
  */
 
+import { STRIDE } from './worker-protocol.js';
+import type { ObservationColumns } from './worker-protocol.js';
+
 export type WindowKind = 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered' | 'absence';
 export type ConditionOp = 'gt' | 'gte' | 'lt' | 'lte' | 'eq';
 
@@ -243,14 +246,14 @@ interface Due {
 }
 
 /** A key's state holding its first entry (columns at their defaults stay unallocated). */
-function newKeyState(o: Observation): KeyState {
+function newKeyState(time: number, uid: string, weight: number, value: string | undefined, stage: number): KeyState {
   return {
     head: 0,
-    times: [o.time],
-    uids: [o.uid],
-    weights: o.weight === 1 ? undefined : [o.weight],
-    values: o.value === undefined ? undefined : [o.value],
-    stages: o.stage === 0 ? undefined : [o.stage],
+    times: [time],
+    uids: [uid],
+    weights: weight === 1 ? undefined : [weight],
+    values: value === undefined ? undefined : [value],
+    stages: stage === 0 ? undefined : [stage],
     lastFired: Number.NEGATIVE_INFINITY,
     suppressed: 0,
     start: 0,
@@ -393,11 +396,22 @@ export class WindowEngine {
   /** Processes observations in order; returns the detections they caused. */
   observe(observations: readonly Observation[]): RawDetection[] {
     for (let i = 0; i < observations.length; i++) {
-      const observation = observations[i]!;
+      const o = observations[i]!;
       // Advance first: what the watermark settles cannot involve this event (it is not late),
       // and a partition then sees the same state for a key however many keys it holds.
-      this.advance(observation.tenant, observation.watermark);
-      this.observeOne(observation);
+      this.advance(o.tenant, o.watermark);
+      this.observeOne(o.rule, o.stage, o.tenant, o.key, o.time, o.value, o.weight, o.uid);
+    }
+    return this.take();
+  }
+
+  /** `observe` for observations in columns (as they cross the thread boundary), without an object per observation. */
+  observeColumns(columns: ObservationColumns): RawDetection[] {
+    const { count, numbers, tenants, keys, values, uids } = columns;
+    for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
+      const tenant = tenants[numbers[at + 2]!]!;
+      this.advance(tenant, numbers[at + 7]!);
+      this.observeOne(numbers[at]!, numbers[at + 1]!, tenant, keys[numbers[at + 3]!]!, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
     }
     return this.take();
   }
@@ -414,75 +428,75 @@ export class WindowEngine {
     return detections;
   }
 
-  private observeOne(o: Observation): void {
-    const rule = this.rules[o.rule]!;
-    const running = this.running[o.rule]!;
-    const keys = this.state[o.rule]!;
-    let state = keys.get(o.key);
+  private observeOne(ruleIndex: number, stage: number, tenant: string, key: string, time: number, value: string | undefined, weight: number, uid: string): void {
+    const rule = this.rules[ruleIndex]!;
+    const running = this.running[ruleIndex]!;
+    const keys = this.state[ruleIndex]!;
+    let state = keys.get(key);
     let index: number;
     if (state === undefined) {
       if (keys.size >= this.limits.maxKeysPerRule) {
         this.counters.keysOverflowed++;
         return;
       }
-      state = newKeyState(o);
-      keys.set(o.key, state);
-      index = this.placed(rule, running, state, o.tenant, 0);
-    } else index = this.placed(rule, running, state, o.tenant, this.insert(state, o));
-    let queue = this.expiry.get(o.tenant);
+      state = newKeyState(time, uid, weight, value, stage);
+      keys.set(key, state);
+      index = this.placed(rule, running, state, tenant, 0);
+    } else index = this.placed(rule, running, state, tenant, this.insert(state, time, uid, weight, value, stage));
+    let queue = this.expiry.get(tenant);
     if (queue === undefined) {
       queue = new ExpiryQueue();
-      this.expiry.set(o.tenant, queue);
+      this.expiry.set(tenant, queue);
     }
-    queue.push(o.time + keepMs(rule), o.rule, o.key);
+    queue.push(time + keepMs(rule), ruleIndex, key);
     switch (rule.kind) {
       case 'event_count':
       case 'value_count':
         if (rule.condition.op === 'lt' || rule.condition.op === 'lte') {
-          this.schedule(o.tenant, { kind: 'judge', at: o.time + rule.timespanMs, rule: rule.index, key: o.key, time: o.time, uid: o.uid });
+          this.schedule(tenant, { kind: 'judge', at: time + rule.timespanMs, rule: rule.index, key, time, uid });
         } else if (index < state.head) {
           // Dropped at once for room (older than every entry of a full key): no window ends at it.
-        } else if (!running) this.evaluateFrom(rule, o.tenant, o.key, state, index);
+        } else if (!running) this.evaluateFrom(rule, tenant, key, state, index);
         else if (index === state.times.length - 1) {
           const count = rule.kind === 'value_count' ? state.distinct?.sum ?? 0 : state.sum;
-          if (meets(rule.condition, count)) this.fire(rule, o.tenant, o.key, state, o.time, count, state.start, index);
-        } else this.evaluateLate(rule, o.tenant, o.key, state, index);
+          if (meets(rule.condition, count)) this.fire(rule, tenant, key, state, time, count, state.start, index);
+        } else this.evaluateLate(rule, tenant, key, state, index);
         break;
       case 'temporal':
       case 'temporal_ordered':
-        this.evaluateFrom(rule, o.tenant, o.key, state, index);
+        this.evaluateFrom(rule, tenant, key, state, index);
         break;
       case 'absence':
-        if (o.stage === 0) {
-          const at = rule.direction === 'before' ? o.time + 1 : o.time + rule.timespanMs;
-          this.schedule(o.tenant, { kind: 'judge', at, rule: rule.index, key: o.key, time: o.time, uid: o.uid });
+        if (stage === 0) {
+          const at = rule.direction === 'before' ? time + 1 : time + rule.timespanMs;
+          this.schedule(tenant, { kind: 'judge', at, rule: rule.index, key, time, uid });
         }
         break;
     }
   }
 
   /** Inserts in time order (from the end: events mostly arrive in order); returns the index. */
-  private insert(state: KeyState, o: Observation): number {
+  private insert(state: KeyState, time: number, uid: string, weight: number, value: string | undefined, stage: number): number {
     compact(state);
     const times = state.times;
     const length = times.length;
     let i = length;
-    while (i > state.head && times[i - 1]! > o.time) i--;
+    while (i > state.head && times[i - 1]! > time) i--;
     if (i === length) {
-      times.push(o.time);
-      state.uids.push(o.uid);
-      if (state.weights !== undefined) state.weights.push(o.weight);
-      else if (o.weight !== 1) (state.weights = filled(length, 1)).push(o.weight);
-      if (state.values !== undefined) state.values.push(o.value);
-      else if (o.value !== undefined) (state.values = filled<string | undefined>(length, undefined)).push(o.value);
-      if (state.stages !== undefined) state.stages.push(o.stage);
-      else if (o.stage !== 0) (state.stages = filled(length, 0)).push(o.stage);
+      times.push(time);
+      state.uids.push(uid);
+      if (state.weights !== undefined) state.weights.push(weight);
+      else if (weight !== 1) (state.weights = filled(length, 1)).push(weight);
+      if (state.values !== undefined) state.values.push(value);
+      else if (value !== undefined) (state.values = filled<string | undefined>(length, undefined)).push(value);
+      if (state.stages !== undefined) state.stages.push(stage);
+      else if (stage !== 0) (state.stages = filled(length, 0)).push(stage);
     } else {
-      times.splice(i, 0, o.time);
-      state.uids.splice(i, 0, o.uid);
-      if (state.weights !== undefined || o.weight !== 1) (state.weights ??= filled(length, 1)).splice(i, 0, o.weight);
-      if (state.values !== undefined || o.value !== undefined) (state.values ??= filled<string | undefined>(length, undefined)).splice(i, 0, o.value);
-      if (state.stages !== undefined || o.stage !== 0) (state.stages ??= filled(length, 0)).splice(i, 0, o.stage);
+      times.splice(i, 0, time);
+      state.uids.splice(i, 0, uid);
+      if (state.weights !== undefined || weight !== 1) (state.weights ??= filled(length, 1)).splice(i, 0, weight);
+      if (state.values !== undefined || value !== undefined) (state.values ??= filled<string | undefined>(length, undefined)).splice(i, 0, value);
+      if (state.stages !== undefined || stage !== 0) (state.stages ??= filled(length, 0)).splice(i, 0, stage);
     }
     return i;
   }

@@ -6,9 +6,9 @@
  * on the same thread, and the processor's sort of each batch's detections makes the output
  * independent of how many partitions there are.
  *
- * The thread boundary (see worker-protocol.ts): one `observe` task per partition per batch, with
- * the observations as columns (numbers in a moved Float64Array, strings as arrays), then one
- * `tick` task. Detections come back as plain objects.
+ * The thread boundary (see worker-protocol.ts): one `observe` task per partition per pipeline batch,
+ * with the observations as columns (numbers in a moved Float64Array, strings as arrays) and the
+ * watermark to tick to after them. Detections come back as plain objects.
  *
  * Failure: a worker thread that dies (a crash, process.exit in the worker, out of memory) never
  * takes the process down. The call that was pending on it rejects with a RetryableError
@@ -26,7 +26,7 @@ import { PermanentError, RetryableError, errorMessage } from '../../../core/erro
 import type { Partition, PartitionFactory } from './detect.js';
 import type { EngineLimits, Observation, RawDetection, WindowRule } from './engine.js';
 import { encodeObservations } from './worker-protocol.js';
-import type { PartitionStats, WorkerReply, WorkerTask } from './worker-protocol.js';
+import type { ObservationColumns, PartitionStats, WorkerReply, WorkerTask } from './worker-protocol.js';
 
 export interface WorkerPartitionOptions {
   /** The worker module; default: worker.js beside this file. Tests substitute one that can crash. */
@@ -64,6 +64,7 @@ export class WorkerPartition implements Partition {
     const filename = options.filename ?? DEFAULT_WORKER;
     this.filename = typeof filename === 'string' ? filename : filename.href;
     this.columnar = (options.encoding ?? 'columnar') === 'columnar';
+    this.observeBatch = this.columnar ? (columns, tenant, watermark) => this.observeColumns(columns, tenant, watermark) : undefined;
   }
 
   /** Starts the thread and builds the engine on it; rejects when the worker cannot be loaded. */
@@ -75,6 +76,13 @@ export class WorkerPartition implements Partition {
     if (!this.columnar) return (await this.call({ op: 'observe_objects', partition: this.id, observations })).detections;
     const columns = encodeObservations(observations);
     return (await this.call({ op: 'observe', partition: this.id, columns }, [columns.numbers.buffer as ArrayBuffer])).detections;
+  }
+
+  /** Columnar encoding only (undefined for `objects`, whose batches go through `observe` and `tick`). */
+  readonly observeBatch: ((columns: ObservationColumns, tenant: string, watermark: number) => Promise<RawDetection[]>) | undefined;
+
+  private async observeColumns(columns: ObservationColumns, tenant: string, watermark: number): Promise<RawDetection[]> {
+    return (await this.call({ op: 'observe', partition: this.id, columns, tick: { tenant, watermark } }, [columns.numbers.buffer as ArrayBuffer])).detections;
   }
 
   async tick(watermarks: Map<string, number>): Promise<RawDetection[]> {

@@ -4,13 +4,17 @@
  *
  * Rules of the boundary:
  * - Batches, never single observations, cross it: one `observe` task per partition per pipeline
- *   batch, one `tick` task per partition per pipeline batch.
+ *   batch, carrying its observations and the watermark to tick to after them (one round trip).
+ *   (`tick` remains a task of its own for `Partition.tick`, and `observe` without a tick for
+ *   `Partition.observe`.)
  * - An observation batch travels as columns: the numeric fields (rule, stage, time, weight,
  *   watermark, and indexes into the string arrays) packed in one Float64Array whose buffer is
  *   *moved* (transferred, not copied), the strings as plain arrays (structured clone copies
  *   strings; there is no cheaper way to hand a JS string to another isolate). Strings are sent
  *   once where they repeat: tenants and keys are dictionary-encoded (rules grouped by the same
- *   field produce the same key), an event id once per run of observations of that event.
+ *   field produce the same key), an event id once per run of observations of that event. The
+ *   router writes the columns directly (`ObservationBuilder`); the engine reads them directly
+ *   (`WindowEngine.observeColumns`): no Observation object exists on either side.
  *   Compared with cloning an array of Observation objects this saves cloning property names,
  *   object headers and repeated strings; bench/detect.bench.ts measures both (`encoding:
  *   'objects'` keeps the plain form available for that comparison).
@@ -31,7 +35,7 @@ export const STRIDE = 8;
 
 export interface ObservationColumns {
   readonly count: number;
-  /** STRIDE numbers per observation; its buffer is transferred. */
+  /** STRIDE numbers per observation (it may be longer: only the first `count` observations count); its buffer is transferred. */
   readonly numbers: Float64Array;
   /** The distinct tenants of the batch, indexed from `numbers`. */
   readonly tenants: string[];
@@ -52,7 +56,8 @@ export interface PartitionStats {
 
 export type WorkerTask =
   | { readonly op: 'init'; readonly partition: number; readonly rules: readonly WindowRule[]; readonly limits: EngineLimits }
-  | { readonly op: 'observe'; readonly partition: number; readonly columns: ObservationColumns }
+  /** With `tick`: a pipeline batch's observations, then its tenant's watermark (observe and tick in one round trip). */
+  | { readonly op: 'observe'; readonly partition: number; readonly columns: ObservationColumns; readonly tick?: { readonly tenant: string; readonly watermark: number } }
   | { readonly op: 'observe_objects'; readonly partition: number; readonly observations: readonly Observation[] }
   | { readonly op: 'tick'; readonly partition: number; readonly tenants: readonly string[]; readonly watermarks: readonly number[] }
   | { readonly op: 'stats'; readonly partition: number }
@@ -121,4 +126,91 @@ export function decodeObservations(columns: ObservationColumns): Observation[] {
     };
   }
   return observations;
+}
+
+/**
+ * Builds one partition's columns for one batch as the router finds observations, with no
+ * Observation object in between. Keys are added once per batch by the router (it remembers their
+ * index); an event id once per run of observations of one event (`event` numbers the events).
+ */
+export class ObservationBuilder {
+  private count = 0;
+  private numbers: Float64Array;
+  private tenants: string[] = [];
+  private keys: string[] = [];
+  private values: (string | undefined)[] = [];
+  private uids: string[] = [];
+  private lastEvent = -1;
+  /** Observations of the largest batch so far: the next batch's first guess at its size. */
+  private capacity: number;
+
+  constructor(capacity = 1024) {
+    this.capacity = capacity;
+    this.numbers = new Float64Array(capacity * STRIDE);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a tenant for this batch; returns its index. */
+  addTenant(tenant: string): number {
+    return this.tenants.push(tenant) - 1;
+  }
+
+  /** Adds a key for this batch; returns its index. */
+  addKey(key: string): number {
+    return this.keys.push(key) - 1;
+  }
+
+  add(rule: number, stage: number, tenant: number, key: number, event: number, uid: string, time: number, value: string | undefined, weight: number, watermark: number): void {
+    if (event !== this.lastEvent) {
+      this.lastEvent = event;
+      this.uids.push(uid);
+    }
+    if (this.count === this.capacity) this.grow();
+    const numbers = this.numbers;
+    const at = this.count * STRIDE;
+    numbers[at] = rule;
+    numbers[at + 1] = stage;
+    numbers[at + 2] = tenant;
+    numbers[at + 3] = key;
+    numbers[at + 4] = this.uids.length - 1;
+    numbers[at + 5] = time;
+    numbers[at + 6] = weight;
+    numbers[at + 7] = watermark;
+    this.values.push(value);
+    this.count++;
+  }
+
+  /** The batch's columns (their `numbers` may be transferred); the builder starts a new batch. */
+  take(): ObservationColumns {
+    const columns: ObservationColumns = { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids };
+    this.numbers = new Float64Array(this.capacity * STRIDE);
+    this.count = 0;
+    this.tenants = [];
+    this.keys = [];
+    this.values = [];
+    this.uids = [];
+    this.lastEvent = -1;
+    return columns;
+  }
+
+  /** Forgets a batch left unfinished (routing threw): keeps the buffer, which was never handed out. */
+  clear(): void {
+    if (this.tenants.length === 0 && this.count === 0) return;
+    this.count = 0;
+    this.tenants = [];
+    this.keys = [];
+    this.values = [];
+    this.uids = [];
+    this.lastEvent = -1;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const numbers = new Float64Array(this.capacity * STRIDE);
+    numbers.set(this.numbers);
+    this.numbers = numbers;
+  }
 }

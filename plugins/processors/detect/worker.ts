@@ -9,7 +9,6 @@
  */
 import { WindowEngine } from './engine.js';
 import type { RawDetection } from './engine.js';
-import { decodeObservations } from './worker-protocol.js';
 import type { WorkerReply, WorkerTask } from './worker-protocol.js';
 
 const engines = new Map<number, WindowEngine>();
@@ -26,8 +25,13 @@ function run(task: WorkerTask): WorkerReply {
     case 'init':
       engines.set(task.partition, new WindowEngine(task.rules, task.limits));
       return { ok: true, detections: NO_DETECTIONS };
-    case 'observe':
-      return { ok: true, detections: engineOf(task.partition).observe(decodeObservations(task.columns)) };
+    case 'observe': {
+      const engine = engineOf(task.partition);
+      const observed = engine.observeColumns(task.columns);
+      if (task.tick === undefined) return { ok: true, detections: observed };
+      const due = engine.tick(new Map([[task.tick.tenant, task.tick.watermark]]));
+      return { ok: true, detections: due.length === 0 ? observed : observed.length === 0 ? due : observed.concat(due) };
+    }
     case 'observe_objects':
       return { ok: true, detections: engineOf(task.partition).observe(task.observations) };
     case 'tick': {
