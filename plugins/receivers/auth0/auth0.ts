@@ -1,5 +1,4 @@
 import type { Consumer, CreateSettings, Host, RawRecord, Receiver } from '../../../core/api.js';
-import { isDuration, parseDuration } from '../../../core/duration.js';
 import { PermanentError, RetryableError, errorCode } from '../../../core/errors.js';
 import { CheckpointStore } from '../../../core/poller/checkpoint.js';
 import { OverlapDeduper, contentId } from '../../../core/poller/dedup.js';
@@ -7,6 +6,8 @@ import type { DedupState } from '../../../core/poller/dedup.js';
 import { PollHttpClient, linkTarget } from '../../../core/poller/http.js';
 import type { JsonPage } from '../../../core/poller/http.js';
 import { PollLoop } from '../../../core/poller/loop.js';
+import { checkPollSettings, startTime } from '../../../core/poller/settings.js';
+import type { PollTuning } from '../../../core/poller/settings.js';
 import { ClientCredentialsToken, safeUrl } from '../../../core/poller/oauth.js';
 import { createDefaultConfig } from './config.js';
 import type { Auth0Config } from './config.js';
@@ -23,17 +24,8 @@ export interface Auth0Checkpoint {
   dedup: DedupState;
 }
 
-/** Seams for tests: faster backoff, a fixed jitter, observed waits. Not user configuration. */
-export interface Auth0Internals {
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  readonly maxAttempts?: number;
-  readonly maxRateLimitWaitMs?: number;
-  readonly loopMaxBackoffMs?: number;
-  readonly random?: () => number;
-  readonly onWait?: (reason: 'rate_limit' | 'backoff', ms: number) => void;
-  readonly now?: () => number;
-}
+/** Seams for tests; the same for every pull receiver that has them. */
+export type Auth0Internals = PollTuning;
 
 /** What metrics() shows (a type literal, so it stays assignable to Component.metrics' record). */
 export type Auth0Metrics = {
@@ -78,15 +70,6 @@ function logTime(log: unknown): number {
   return typeof date === 'string' ? Date.parse(date) : Number.NaN;
 }
 
-/** Where to start without a checkpoint, epoch ms: `now`, an RFC 3339 time, or a look-back duration. */
-export function startTime(since: string, now: number): number {
-  if (since === 'now') return now;
-  if (isDuration(since)) return now - parseDuration(since);
-  const ms = Date.parse(since);
-  if (!Number.isFinite(ms)) throw new PermanentError('invalid_config', `since: ${JSON.stringify(since)} is not now, an RFC 3339 time or a duration`);
-  return ms;
-}
-
 /**
  * Pulls Auth0 tenant logs by checkpoint (`GET /api/v2/logs?from=<log_id>&take=<n>`): the logs after
  * a log_id, in log_id order, at most 100 a request. Each page is handed downstream and, once
@@ -126,11 +109,7 @@ export class Auth0Receiver implements Receiver {
     this.config = config;
     this.nextConsumer = next;
     const name = settings.id;
-    const intervalMs = parseDuration(config.poll_interval);
-    if (intervalMs < 1000) throw new PermanentError('invalid_config', `${name}: poll_interval must be at least 1s, got ${config.poll_interval}`);
-    const timeoutMs = parseDuration(config.timeout);
-    if (timeoutMs <= 0) throw new PermanentError('invalid_config', `${name}: timeout must be greater than 0`);
-    startTime(config.since, Date.now());
+    const { intervalMs, timeoutMs } = checkPollSettings(name, config);
     if (config.base_url !== undefined || config.domain !== undefined) {
       let url: URL;
       try {

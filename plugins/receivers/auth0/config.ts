@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../../core/api.js';
+import { pollIntervalSchema, requestTimeoutSchema, startPositionSchema } from '../../../core/poller/schema.js';
 
 export interface Auth0Config {
   /** The tenant's domain, `acme.us.auth0.com` (not a custom domain: the Management API lives on the tenant domain). */
@@ -22,8 +23,6 @@ export interface Auth0Config {
   timeout: string;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
-
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -39,16 +38,11 @@ export const configSchema: JsonSchema = {
     client_secret: { type: 'string', minLength: 1, description: 'Machine-to-machine application client secret (secret).' },
     audience: { type: 'string', minLength: 1, description: 'Management API audience; default https://{domain}/api/v2/.' },
     base_url: { type: 'string', format: 'uri', pattern: '^https?://', description: 'Send requests here instead of https://{domain} (tests, proxies).' },
-    poll_interval: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '5s', description: 'Time between catch-up passes (at least 1s).' },
+    poll_interval: pollIntervalSchema(),
     take: { type: 'integer', minimum: 1, maximum: 100, default: 100, description: 'Logs per request.' },
     from: { type: 'string', minLength: 1, description: 'Without a checkpoint, start after this log_id.' },
-    since: {
-      type: 'string',
-      pattern: `^(?:now|\\d{4}-\\d{2}-\\d{2}T.+|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)$`,
-      default: 'now',
-      description: 'Without a checkpoint or from: now, an RFC 3339 time, or a look-back duration such as 24h.',
-    },
-    timeout: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '30s', description: 'Per-request timeout.' },
+    since: startPositionSchema('Without a checkpoint or from: now, an RFC 3339 time, or a look-back duration such as 24h.'),
+    timeout: requestTimeoutSchema(),
   },
 };
 

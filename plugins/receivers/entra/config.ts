@@ -1,6 +1,6 @@
 import type { JsonSchema } from '../../../core/api.js';
-import { parseDuration } from '../../../core/duration.js';
-import { PermanentError } from '../../../core/errors.js';
+import { durationSetting, receiverConfigError } from '../../../core/poller/settings.js';
+import { DURATION_PATTERN, startPositionSchema } from '../../../core/poller/schema.js';
 
 export type EntraLogs = 'both' | 'signins' | 'audits';
 
@@ -28,7 +28,6 @@ export interface EntraConfig {
   max_backoff: string;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
 
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -45,12 +44,7 @@ export const configSchema: JsonSchema = {
     scope: { type: 'string', minLength: 1, default: 'https://graph.microsoft.com/.default', description: 'OAuth scope requested.' },
     logs: { type: 'string', enum: ['both', 'signins', 'audits'], default: 'both', description: 'Which logs to pull: sign-ins, directory audits, or both.' },
     poll_interval: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'Time between catch-up passes (at least 1s).' },
-    since: {
-      type: 'string',
-      pattern: '^(?:now|\\d{4}-\\d{2}-\\d{2}T.+|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)$',
-      default: 'now',
-      description: 'Start without a checkpoint: now, an RFC 3339 time, or a look-back duration such as 24h.',
-    },
+    since: startPositionSchema(),
     overlap: { type: 'string', pattern: DURATION_PATTERN, default: '5m', description: 'Each window starts this long before the newest delivered event (Entra logs arrive late).' },
     page_size: { type: 'integer', minimum: 1, maximum: 1000, default: 1000, description: '$top: records per page (Graph allows up to 1000).' },
     max_pages: { type: 'integer', minimum: 2, maximum: 1000, default: 10, description: 'Pages one window may hold in memory before it is narrowed.' },
@@ -102,7 +96,7 @@ export interface ResolvedEntraConfig {
 export function resolveConfig(id: string, user: EntraConfig): ResolvedEntraConfig {
   const config: EntraConfig = { ...createDefaultConfig(), ...user };
   const fail = (key: string, message: string): never => {
-    throw new PermanentError('invalid_config', `receivers::${id}::${key}: ${message}`);
+    throw receiverConfigError(id, key, message);
   };
   const url = (key: string, text: string): URL => {
     let parsed: URL;
@@ -115,16 +109,7 @@ export function resolveConfig(id: string, user: EntraConfig): ResolvedEntraConfi
     if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '') fail(key, 'must carry neither credentials nor a query');
     return parsed;
   };
-  const duration = (key: string, text: string, min: number): number => {
-    let ms: number;
-    try {
-      ms = parseDuration(text);
-    } catch {
-      return fail(key, `must be a duration such as 5s, got ${JSON.stringify(text)}`);
-    }
-    if (ms < min) fail(key, `must be at least ${min} ms`);
-    return ms;
-  };
+  const duration = (key: string, text: string, minMs: number): number => durationSetting(id, key, text, minMs);
   const authority = url('authority', config.authority).toString().replace(/\/+$/, '');
   const graph = url('graph_url', config.graph_url);
   const tenant = config.tenant_id ?? 'unset';
@@ -146,15 +131,4 @@ export function resolveConfig(id: string, user: EntraConfig): ResolvedEntraConfi
     since: config.since,
     complete: config.tenant_id !== undefined && config.client_id !== undefined && config.client_secret !== undefined,
   };
-}
-
-/** Epoch ms of a `since` setting (`now`, RFC 3339, or a look-back duration) at `now`. */
-export function sinceTime(since: string, now: number): number {
-  if (since === 'now') return now;
-  if (/^\d{4}-\d{2}-\d{2}T/.test(since)) {
-    const ms = Date.parse(since);
-    if (Number.isFinite(ms)) return ms;
-    throw new PermanentError('invalid_config', `since: ${JSON.stringify(since)} is not an RFC 3339 time`);
-  }
-  return now - parseDuration(since);
 }

@@ -6,7 +6,8 @@ import type { DedupState } from '../../../core/poller/dedup.js';
 import { PollHttpClient } from '../../../core/poller/http.js';
 import { PollLoop } from '../../../core/poller/loop.js';
 import { ClientCredentialsToken, safeUrl } from '../../../core/poller/oauth.js';
-import { resolveConfig, sinceTime } from './config.js';
+import { rfc3339StartTime } from '../../../core/poller/settings.js';
+import { resolveConfig } from './config.js';
 import type { EntraConfig, ResolvedEntraConfig } from './config.js';
 
 /** One Graph audit log: where it is, what its records are called, which property times them. */
@@ -107,7 +108,7 @@ export class EntraReceiver implements Receiver {
   ) {
     const config = resolveConfig(settings.id, userConfig);
     this.config = config;
-    sinceTime(config.since, 0);
+    rfc3339StartTime(config.since, 0);
     this.now = options.now ?? Date.now;
     this.token = new ClientCredentialsToken({
       name: settings.id,
@@ -148,10 +149,10 @@ export class EntraReceiver implements Receiver {
     this.started = true;
     const saved = await this.store.load();
     if (saved !== undefined) {
-      this.startTime = typeof saved.start_time === 'number' ? saved.start_time : sinceTime(this.config.since, this.now());
+      this.startTime = typeof saved.start_time === 'number' ? saved.start_time : rfc3339StartTime(this.config.since, this.now());
       for (const log of this.logs) log.dedup.restore(saved.logs?.[log.spec.name]);
     } else {
-      this.startTime = sinceTime(this.config.since, this.now());
+      this.startTime = rfc3339StartTime(this.config.since, this.now());
       await this.save();
     }
     for (const log of this.logs) if (log.dedup.newestTime !== undefined) this.loop.observeEventTime(log.dedup.newestTime);

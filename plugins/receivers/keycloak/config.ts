@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../../core/api.js';
+import { DURATION_PATTERN, pollIntervalSchema, requestTimeoutSchema, startPositionSchema } from '../../../core/poller/schema.js';
 
 export type KeycloakEventKinds = 'user' | 'admin' | 'both';
 
@@ -41,7 +42,6 @@ export interface KeycloakConfig {
   max_buffered_events: number;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
 /** Keycloak realm names: anything but '/' and control characters; URL-encoded in paths. */
 const REALM_PATTERN = '^[^/\\x00-\\x1f]+$';
 
@@ -75,17 +75,12 @@ export const configSchema: JsonSchema = {
       default: '',
       description: "'' for Keycloak 17 and later; '/auth' for older servers (or a server run with that http-relative-path).",
     },
-    poll_interval: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '5s', description: 'Time between catch-up passes (at least 1s).' },
+    poll_interval: pollIntervalSchema(),
     events: { type: 'string', enum: ['user', 'admin', 'both'], default: 'both', description: 'user events, admin events, or both.' },
     page_size: { type: 'integer', minimum: 1, maximum: 10_000, default: 100, description: 'Events per request (the max parameter).' },
-    start_at: {
-      type: 'string',
-      pattern: `^(?:now|\\d{4}-\\d{2}-\\d{2}T.+|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)$`,
-      default: 'now',
-      description: 'Start without a checkpoint: now, an RFC 3339 time, or a look-back duration such as 24h.',
-    },
+    start_at: startPositionSchema(),
     overlap: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '10s', description: 'Each window starts this long before the newest delivered event; re-read events are dropped by id.' },
-    timeout: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '30s', description: 'Per-request timeout.' },
+    timeout: requestTimeoutSchema(),
     server_api: {
       type: 'string',
       enum: ['auto', 'modern', 'legacy'],

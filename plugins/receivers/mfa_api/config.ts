@@ -1,6 +1,6 @@
 import type { JsonSchema } from '../../../core/api.js';
-import { parseDuration } from '../../../core/duration.js';
-import { PermanentError } from '../../../core/errors.js';
+import { durationSetting, receiverConfigError } from '../../../core/poller/settings.js';
+import { DURATION_PATTERN, startPositionSchema } from '../../../core/poller/schema.js';
 
 /** OAuth 2.0 client credentials, for an API that issues short-lived tokens instead of a static one. */
 export interface MfaApiOAuthConfig {
@@ -53,7 +53,6 @@ export interface MfaApiConfig {
   login_metrics: LoginMetricsConfig;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
 const PATH_PATTERN = '^/[^?#\\s]*$';
 
 export const configSchema: JsonSchema = {
@@ -78,12 +77,7 @@ export const configSchema: JsonSchema = {
     },
     mode: { type: 'string', enum: ['poll', 'stream', 'off'], default: 'poll', description: 'poll pages, stream server-sent events, or off (login metrics only).' },
     poll_interval: { type: 'string', pattern: DURATION_PATTERN, default: '5s', description: 'Time between poll passes (at least 1s); in stream mode the reconnect delay after a clean close.' },
-    since: {
-      type: 'string',
-      pattern: '^(?:now|\\d{4}-\\d{2}-\\d{2}T.+|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)$',
-      default: 'now',
-      description: 'Start without a checkpoint: now, an RFC 3339 time, or a look-back duration such as 24h.',
-    },
+    since: startPositionSchema(),
     overlap: { type: 'string', pattern: DURATION_PATTERN, default: '1m', description: 'Each window starts this long before the newest delivered event; ids within it are remembered.' },
     events_path: { type: 'string', pattern: PATH_PATTERN, default: '/v1/events', description: 'Path of the paged events endpoint.' },
     stream_path: { type: 'string', pattern: PATH_PATTERN, default: '/v1/events/stream', description: 'Path of the server-sent events endpoint.' },
@@ -155,7 +149,7 @@ export function resolveConfig(id: string, user: MfaApiConfig): ResolvedMfaApiCon
   const defaults = createDefaultConfig();
   const config: MfaApiConfig = { ...defaults, ...user, login_metrics: { ...defaults.login_metrics, ...user.login_metrics } };
   const fail = (key: string, message: string): never => {
-    throw new PermanentError('invalid_config', `receivers::${id}::${key}: ${message}`);
+    throw receiverConfigError(id, key, message);
   };
   let base: URL;
   try {
@@ -168,16 +162,7 @@ export function resolveConfig(id: string, user: MfaApiConfig): ResolvedMfaApiCon
   if (base.username !== '' || base.password !== '') fail('base_url', 'must not carry credentials; use token or oauth');
   if (config.token !== undefined && config.oauth !== undefined) fail('token', 'give token or oauth, not both');
   const baseUrl = config.base_url === undefined ? '' : base.toString().replace(/\/+$/, '');
-  const duration = (key: string, text: string, min: number): number => {
-    let ms: number;
-    try {
-      ms = parseDuration(text);
-    } catch {
-      return fail(key, `must be a duration such as 5s, got ${JSON.stringify(text)}`);
-    }
-    if (ms < min) fail(key, `must be at least ${min} ms`);
-    return ms;
-  };
+  const duration = (key: string, text: string, minMs: number): number => durationSetting(id, key, text, minMs);
   return {
     baseUrl,
     eventsUrl: baseUrl + config.events_path,
@@ -197,15 +182,4 @@ export function resolveConfig(id: string, user: MfaApiConfig): ResolvedMfaApiCon
     maxBodyBytes: config.max_body_bytes,
     since: config.since,
   };
-}
-
-/** Epoch ms of a `since` setting (`now`, RFC 3339, or a look-back duration) at `now`. */
-export function sinceTime(since: string, now: number): number {
-  if (since === 'now') return now;
-  if (/^\d{4}-\d{2}-\d{2}T/.test(since)) {
-    const ms = Date.parse(since);
-    if (Number.isFinite(ms)) return ms;
-    throw new PermanentError('invalid_config', `since: ${JSON.stringify(since)} is not an RFC 3339 time`);
-  }
-  return now - parseDuration(since);
 }

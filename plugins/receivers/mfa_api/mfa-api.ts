@@ -7,7 +7,8 @@ import { PollHttpClient, retryAfterMs } from '../../../core/poller/http.js';
 import type { TokenProvider } from '../../../core/poller/http.js';
 import { PollLoop } from '../../../core/poller/loop.js';
 import { ClientCredentialsToken, safeUrl } from '../../../core/poller/oauth.js';
-import { resolveConfig, sinceTime } from './config.js';
+import { rfc3339StartTime } from '../../../core/poller/settings.js';
+import { resolveConfig } from './config.js';
 import type { MfaApiConfig, ResolvedMfaApiConfig } from './config.js';
 import { SseParser } from './sse.js';
 import type { OversizedEvent, SseEvent } from './sse.js';
@@ -129,7 +130,7 @@ export class MfaApiReceiver implements Receiver {
   ) {
     const config = resolveConfig(settings.id, userConfig);
     this.config = config;
-    sinceTime(config.since, 0); // an unreadable RFC 3339 `since` fails here, at create time
+    rfc3339StartTime(config.since, 0); // an unreadable RFC 3339 `since` fails here, at create time
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -194,11 +195,11 @@ export class MfaApiReceiver implements Receiver {
       // A corrupt checkpoint fails the start: guessing would re-deliver or skip history.
       const saved = await this.eventsStore.load();
       if (saved !== undefined) {
-        this.startTime = typeof saved.start_time === 'number' ? saved.start_time : sinceTime(this.config.since, this.now());
+        this.startTime = typeof saved.start_time === 'number' ? saved.start_time : rfc3339StartTime(this.config.since, this.now());
         this.lastEventId = typeof saved.last_event_id === 'string' ? saved.last_event_id : null;
         this.dedup.restore(saved.dedup);
       } else {
-        this.startTime = sinceTime(this.config.since, this.now());
+        this.startTime = rfc3339StartTime(this.config.since, this.now());
         await this.saveEvents();
       }
       if (this.dedup.newestTime !== undefined) this.eventsLoop.observeEventTime(this.dedup.newestTime);

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../../core/api.js';
+import { pollIntervalSchema, requestTimeoutSchema, startPositionSchema } from '../../../core/poller/schema.js';
 
 export interface OktaConfig {
   /** The org's base URL, `https://acme.okta.com` (a custom domain or a test server also work). */
@@ -27,8 +28,6 @@ export interface OktaConfig {
   timeout: string;
 }
 
-const DURATION_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+$';
-
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -42,16 +41,11 @@ export const configSchema: JsonSchema = {
     private_key: { type: 'string', minLength: 1, description: 'OAuth for Okta: service app private key, PEM or JWK JSON (secret).' },
     key_id: { type: 'string', minLength: 1, description: 'The kid of the service app key; from the JWK when unset.' },
     scopes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true, default: ['okta.logs.read'], description: 'OAuth scopes to request.' },
-    poll_interval: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '5s', description: 'Time between catch-up passes (at least 1s).' },
-    since: {
-      type: 'string',
-      pattern: `^(?:now|\\d{4}-\\d{2}-\\d{2}T.+|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)$`,
-      default: 'now',
-      description: 'Start without a checkpoint: now, an RFC 3339 time, or a look-back duration such as 24h.',
-    },
+    poll_interval: pollIntervalSchema(),
+    since: startPositionSchema(),
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 1000, description: 'Events per page.' },
     filter: { type: 'string', minLength: 1, description: 'Okta System Log filter expression.' },
-    timeout: { type: 'string', pattern: DURATION_PATTERN, format: 'duration', default: '30s', description: 'Per-request timeout.' },
+    timeout: requestTimeoutSchema(),
   },
   dependencies: {
     private_key: ['client_id'],

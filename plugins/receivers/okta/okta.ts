@@ -1,5 +1,4 @@
 import type { Consumer, CreateSettings, Host, RawRecord, Receiver } from '../../../core/api.js';
-import { isDuration, parseDuration } from '../../../core/duration.js';
 import { PermanentError, RetryableError, errorCode } from '../../../core/errors.js';
 import { CheckpointStore } from '../../../core/poller/checkpoint.js';
 import { OverlapDeduper, contentId } from '../../../core/poller/dedup.js';
@@ -7,6 +6,8 @@ import type { DedupState } from '../../../core/poller/dedup.js';
 import { PollHttpClient, linkTarget } from '../../../core/poller/http.js';
 import type { TokenProvider } from '../../../core/poller/http.js';
 import { PollLoop } from '../../../core/poller/loop.js';
+import { checkPollSettings, startTime } from '../../../core/poller/settings.js';
+import type { PollTuning } from '../../../core/poller/settings.js';
 import { ClientCredentialsToken, safeUrl } from '../../../core/poller/oauth.js';
 import { createDefaultConfig } from './config.js';
 import type { OktaConfig } from './config.js';
@@ -19,19 +20,8 @@ export interface OktaCheckpoint {
   dedup: DedupState;
 }
 
-/** Seams for tests: faster backoff, a fixed jitter, observed waits. Not user configuration. */
-export interface OktaInternals {
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  readonly maxAttempts?: number;
-  readonly maxRateLimitWaitMs?: number;
-  /** Longest wait of the poll loop after failed passes. */
-  readonly loopMaxBackoffMs?: number;
-  readonly random?: () => number;
-  readonly onWait?: (reason: 'rate_limit' | 'backoff', ms: number) => void;
-  /** The clock lag is measured against. */
-  readonly now?: () => number;
-}
+/** Seams for tests; the same for every pull receiver that has them. */
+export type OktaInternals = PollTuning;
 
 /** What metrics() shows (a type literal, so it stays assignable to Component.metrics' record). */
 export type OktaMetrics = {
@@ -73,15 +63,6 @@ function eventTime(event: unknown): number {
   return typeof published === 'string' ? Date.parse(published) : Number.NaN;
 }
 
-/** Where to start without a checkpoint, epoch ms: `now`, an RFC 3339 time, or a look-back duration. */
-export function startTime(since: string, now: number): number {
-  if (since === 'now') return now;
-  if (isDuration(since)) return now - parseDuration(since);
-  const ms = Date.parse(since);
-  if (!Number.isFinite(ms)) throw new PermanentError('invalid_config', `since: ${JSON.stringify(since)} is not now, an RFC 3339 time or a duration`);
-  return ms;
-}
-
 /**
  * Pulls the Okta System Log (`GET /api/v1/logs`) as a polling request: `since` and
  * `sortOrder=ASCENDING` without `until`, so Okta always answers with a `Link: rel="next"`, even on an
@@ -120,11 +101,7 @@ export class OktaReceiver implements Receiver {
     this.config = config;
     this.nextConsumer = next;
     const name = settings.id;
-    const intervalMs = parseDuration(config.poll_interval);
-    if (intervalMs < 1000) throw new PermanentError('invalid_config', `${name}: poll_interval must be at least 1s, got ${config.poll_interval}`);
-    const timeoutMs = parseDuration(config.timeout);
-    if (timeoutMs <= 0) throw new PermanentError('invalid_config', `${name}: timeout must be greater than 0`);
-    startTime(config.since, Date.now());
+    const { intervalMs, timeoutMs } = checkPollSettings(name, config);
 
     const methods = [config.token, config.access_token, config.private_key].filter((value) => value !== undefined).length;
     if (methods > 1) throw new PermanentError('invalid_config', `${name}: set only one of token (SSWS), access_token, or client_id with private_key`);

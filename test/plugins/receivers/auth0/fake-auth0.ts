@@ -5,10 +5,10 @@
  * the last one, or the same URL when empty) and by search (`q`, `sort=date:±1`, `per_page`,
  * dates matched by day), X-RateLimit-* headers. Faults are queued per API request.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Batch, Consumer, LogAttributes, Logger } from '../../../../core/api.js';
-import { RetryableError } from '../../../../core/errors.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { RecordingDownstream, closeServer, createBufferingServer, listenOnLoopback } from '../fake-api.js';
+
+export { CapturingLogger, leakText } from '../fake-api.js';
 
 export interface Auth0Log {
   date: string;
@@ -83,20 +83,13 @@ export class FakeAuth0 {
   base = '';
 
   async listen(): Promise<this> {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => this.handle(request, response, body));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = createBufferingServer((request, response, body) => this.handle(request, response, body));
+    this.base = await listenOnLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   expireTokens(): void {
@@ -161,63 +154,9 @@ export class FakeAuth0 {
   }
 }
 
-export class Downstream implements Consumer {
-  readonly batches: Batch[] = [];
-  refuse = 0;
-  refused = 0;
-  onBatch: ((count: number) => void) | undefined;
-
-  async consume(batch: Batch): Promise<void> {
-    if (this.refuse > 0) {
-      this.refuse--;
-      this.refused++;
-      throw new RetryableError('queue_full', 'downstream queue is full');
-    }
-    this.batches.push(batch);
-    this.onBatch?.(this.batches.length);
+/** Downstream that keeps accepted batches; `ids()` lists their log_ids in delivery order. */
+export class Downstream extends RecordingDownstream {
+  override ids(key = 'log_id'): string[] {
+    return super.ids(key);
   }
-
-  get records(): { format: string; payload: unknown; source: string }[] {
-    return this.batches.flatMap((batch) => batch.records as { format: string; payload: unknown; source: string }[]);
-  }
-
-  ids(): string[] {
-    return this.records.map((record) => String((record.payload as Record<string, unknown>)['log_id']));
-  }
-}
-
-export class CapturingLogger implements Logger {
-  constructor(
-    readonly lines: string[] = [],
-    private readonly bindings: LogAttributes = {},
-  ) {}
-  private write(level: string, message: string, attributes?: LogAttributes): void {
-    this.lines.push(JSON.stringify({ level, message, ...this.bindings, ...attributes }));
-  }
-  debug(message: string, attributes?: LogAttributes): void {
-    this.write('debug', message, attributes);
-  }
-  info(message: string, attributes?: LogAttributes): void {
-    this.write('info', message, attributes);
-  }
-  warn(message: string, attributes?: LogAttributes): void {
-    this.write('warn', message, attributes);
-  }
-  error(message: string, attributes?: LogAttributes): void {
-    this.write('error', message, attributes);
-  }
-  child(bindings: LogAttributes): Logger {
-    return new CapturingLogger(this.lines, { ...this.bindings, ...bindings });
-  }
-}
-
-export function leakText(logger: CapturingLogger, errors: readonly unknown[]): string {
-  const parts = [...logger.lines];
-  for (let error of errors) {
-    while (error instanceof Error) {
-      parts.push(error.message, String(error.stack), JSON.stringify(error));
-      error = error.cause;
-    }
-  }
-  return parts.join('\n');
 }

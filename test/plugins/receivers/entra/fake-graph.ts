@@ -4,9 +4,8 @@
  * activityDateTime (directoryAudits) with ge/le, `$top`, `@odata.nextLink` carrying a
  * `$skiptoken`. Faults are queued per Graph request and applied before the normal answer.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, createBufferingServer, listenOnLoopback } from '../fake-api.js';
 
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const CLIENT_ID = '0b9a0a3f-1b2c-4d5e-8f90-123456789abc';
@@ -36,22 +35,15 @@ export class FakeGraph {
   readonly tokenForms: URLSearchParams[] = [];
   tokensIssued = 0;
   private readonly validTokens = new Set<string>();
-  private readonly server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => this.handle(request, response, body));
-  });
+  private readonly server = createBufferingServer((request, response, body) => this.handle(request, response, body));
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenOnLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   private handle(request: IncomingMessage, response: ServerResponse, body: string): void {

@@ -11,9 +11,8 @@
  *   Keycloak orders by time only; `shuffleTies` returns events of the same millisecond in a new order per request.
  * - Faults for the next API requests (429, 5xx, a slow answer, malformed JSON) and token expiry.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, createBufferingServer, listenOnLoopback } from '../fake-api.js';
 
 export type Fault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
@@ -68,21 +67,14 @@ export class FakeKeycloak {
   }
 
   async listen(): Promise<this> {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => void this.handle(request, response, body));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = createBufferingServer((request, response, body) => void this.handle(request, response, body));
+    this.base = await listenOnLoopback(this.server);
     return this;
   }
 
   async close(): Promise<void> {
     if (this.server === undefined) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   /** Adds events (user events with kind 'events', admin events with 'admin-events'). */

@@ -4,9 +4,8 @@
  * resuming after Last-Event-ID, OAuth client credentials, login metrics. Faults are queued per
  * request and applied before the normal answer.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, createBufferingServer, listenOnLoopback } from '../fake-api.js';
 
 export interface ApiEvent {
   event_id: string;
@@ -41,23 +40,16 @@ export class FakeMfaApi {
   metrics: Record<string, unknown> = {};
   requireAuth: 'oauth' | 'static' | 'none' = 'oauth';
   private readonly openStreams = new Set<ServerResponse>();
-  private readonly server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => this.handle(request, response, body));
-  });
+  private readonly server = createBufferingServer((request, response, body) => this.handle(request, response, body));
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenOnLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
     for (const stream of this.openStreams) stream.destroy();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   /** Sorted as the API documents: timestamp, then event_id. */

@@ -5,11 +5,11 @@
  * OAuth bearer authentication, and a token endpoint for OAuth for Okta (private_key_jwt).
  * Faults are queued per request.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { verify, type KeyObject } from 'node:crypto';
-import type { Batch, Consumer, LogAttributes, Logger } from '../../../../core/api.js';
-import { RetryableError } from '../../../../core/errors.js';
+import { RecordingDownstream, closeServer, createBufferingServer, listenOnLoopback } from '../fake-api.js';
+
+export { CapturingLogger, leakText } from '../fake-api.js';
 
 export interface OktaEvent {
   uuid: string;
@@ -85,20 +85,13 @@ export class FakeOkta {
   base = '';
 
   async listen(): Promise<this> {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => this.handle(request, response, body));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = createBufferingServer((request, response, body) => this.handle(request, response, body));
+    this.base = await listenOnLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   /** The server forgets every issued access token (they expired). */
@@ -170,67 +163,5 @@ export class FakeOkta {
   }
 }
 
-/** Downstream that keeps accepted batches; it can refuse the next n, or run a hook per batch. */
-export class Downstream implements Consumer {
-  readonly batches: Batch[] = [];
-  refuse = 0;
-  refused = 0;
-  onBatch: ((count: number) => void) | undefined;
-
-  async consume(batch: Batch): Promise<void> {
-    if (this.refuse > 0) {
-      this.refuse--;
-      this.refused++;
-      throw new RetryableError('queue_full', 'downstream queue is full');
-    }
-    this.batches.push(batch);
-    this.onBatch?.(this.batches.length);
-  }
-
-  get records(): { format: string; payload: unknown; source: string }[] {
-    return this.batches.flatMap((batch) => batch.records as { format: string; payload: unknown; source: string }[]);
-  }
-
-  /** The `key` of every delivered payload, in delivery order. */
-  ids(key: string): string[] {
-    return this.records.map((record) => String((record.payload as Record<string, unknown>)[key]));
-  }
-}
-
-/** A logger that keeps every line, raw (no redaction), so a test can look for secrets in it. */
-export class CapturingLogger implements Logger {
-  constructor(
-    readonly lines: string[] = [],
-    private readonly bindings: LogAttributes = {},
-  ) {}
-  private write(level: string, message: string, attributes?: LogAttributes): void {
-    this.lines.push(JSON.stringify({ level, message, ...this.bindings, ...attributes }));
-  }
-  debug(message: string, attributes?: LogAttributes): void {
-    this.write('debug', message, attributes);
-  }
-  info(message: string, attributes?: LogAttributes): void {
-    this.write('info', message, attributes);
-  }
-  warn(message: string, attributes?: LogAttributes): void {
-    this.write('warn', message, attributes);
-  }
-  error(message: string, attributes?: LogAttributes): void {
-    this.write('error', message, attributes);
-  }
-  child(bindings: LogAttributes): Logger {
-    return new CapturingLogger(this.lines, { ...this.bindings, ...bindings });
-  }
-}
-
-/** Every text a secret could leak into: log lines and reported errors (message, code, cause chain). */
-export function leakText(logger: CapturingLogger, errors: readonly unknown[]): string {
-  const parts = [...logger.lines];
-  for (let error of errors) {
-    while (error instanceof Error) {
-      parts.push(error.message, String(error.stack), JSON.stringify(error));
-      error = error.cause;
-    }
-  }
-  return parts.join('\n');
-}
+/** Downstream that keeps accepted batches; `ids(key)` lists a payload key in delivery order. */
+export class Downstream extends RecordingDownstream {}
