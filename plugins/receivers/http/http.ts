@@ -30,6 +30,7 @@ export type HttpReceiverMetrics = {
 const FAMILY = 'http';
 /** Longest Okta verification challenge echoed back (Okta's are ~40 characters). */
 const MAX_CHALLENGE = 1024;
+const MIN_SECRET_LENGTH = 16;
 
 interface Signer {
   readonly header: string;
@@ -122,6 +123,10 @@ export class HttpReceiver implements Receiver, ListenerMember {
     const name = this.id;
     if (this.config.format === undefined) throw new PermanentError('invalid_config', `${name}: format is required (the normalizer format of the posted events, e.g. okta or auth0)`);
     if (this.tokens.length === 0 && this.secrets.length === 0) throw new PermanentError('invalid_config', `${name}: configure tokens or hmac: requests are only accepted with a credential`);
+    this.config.hmac.forEach((entry, index) => {
+      // The message never quotes the secret.
+      if (entry.secret.length < MIN_SECRET_LENGTH) throw new PermanentError('invalid_config', `${name}: hmac[${index}].secret must be at least ${MIN_SECRET_LENGTH} characters`);
+    });
     this.host = host;
     this.lease = await acquireSharedListener(this, { endpoint: this.config.endpoint, tls: this.config.tls });
     const { host: address, port } = this.lease.listener.address;

@@ -38,13 +38,15 @@ function objectEnd(text: string, start: number): number {
   for (let i = start; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) {
-      // a string: find its closing quote
-      for (i++; i < length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 92) i++;
-        else if (d === 34) break;
+      // A string: jump to its closing quote, one not escaped by an odd run of backslashes.
+      for (;;) {
+        const quote = text.indexOf('"', i + 1);
+        if (quote < 0) return -1;
+        let backslashes = 0;
+        while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+        i = quote;
+        if ((backslashes & 1) === 0) break;
       }
-      if (i >= length) return -1;
     } else if (c === 123 || c === 91) depth++;
     else if (c === 125 || c === 93) {
       depth--;

@@ -155,6 +155,10 @@ test('a receiver cannot claim another tenant\'s token, nor a token already claim
   assert.ok(!duplicate!.message.includes(ACME_TOKEN));
   await copycat.shutdown();
 
+  const weak = new HttpReceiver(testSettings('receiver', 'http/weak', { tenant: 'weak' }), { ...httpReceiverFactory.createDefaultConfig(), endpoint: '127.0.0.1:0', format: 'okta', hmac: [{ tenant: 'weak', secret: 'short-secret', header: 'x-sig', algorithm: 'sha256', encoding: 'hex', prefix: '' }] }, new CollectingConsumer());
+  await assert.rejects(weak.start(new RecordingHost()), { code: 'invalid_config', message: 'http/weak: hmac[0].secret must be at least 16 characters' });
+  await weak.shutdown();
+
   const unauthenticated = new HttpReceiver(testSettings('receiver', 'http/none', { tenant: 'none' }), { ...httpReceiverFactory.createDefaultConfig(), endpoint: '127.0.0.1:0', format: 'okta' }, new CollectingConsumer());
   await assert.rejects(unauthenticated.start(new RecordingHost()), { code: 'invalid_config', message: 'http/none: configure tokens or hmac: requests are only accepted with a credential' });
   await unauthenticated.shutdown();

@@ -103,6 +103,9 @@ test('malformed data: events before the bad one are taken, the reply names it (c
 test('parseHecEvents: braces and quotes inside strings do not end an event', () => {
   const parsed = parseHecEvents('{"event":"a } { \\" }"}{"event":{"x":"]"}}  {"event":[1,{"y":2}],"sourcetype":"st"}');
   assert.deepEqual(parsed, { events: [{ event: 'a } { " }', sourcetype: undefined }, { event: { x: ']' }, sourcetype: undefined }, { event: [1, { y: 2 }], sourcetype: 'st' }], error: undefined });
+  // A string ending in an escaped backslash ends at the next quote.
+  assert.deepEqual(parseHecEvents(String.raw`{"event":"C:\\"}{"event":"\\\\\"}"}`).events.map((e) => e.event), ['C:\\', '\\\\"}']);
+  assert.deepEqual(parseHecEvents('{"event":"open').error, { code: 6, index: 0, detail: 'event 0: the JSON object is not closed', text: '{"event":"open' });
 });
 
 test('/raw: one record per line, the format by ?sourcetype=', async (t) => {
