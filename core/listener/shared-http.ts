@@ -326,6 +326,13 @@ export async function acquireSharedListener(member: ListenerMember, options: Lis
   return { listener: shared, release };
 }
 
+/** The bound address of the listener of `endpoint` (as configured, e.g. `127.0.0.1:0`), when one is open. */
+export function sharedListenerAddress(endpoint: string): { host: string; port: number } | undefined {
+  const address = parseEndpoint(endpoint, 'endpoint');
+  const key = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return listeners.get(key)?.address;
+}
+
 /** How many shared listeners are open (tests check that the last release closed the server). */
 export function openListenerCount(): number {
   return listeners.size;
