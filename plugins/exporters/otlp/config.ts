@@ -1,6 +1,8 @@
 import type { JsonSchema } from '../../../core/api.js';
 import { exporterHelperDefaults, exporterHelperSchemaProperties } from '../../../core/exporter/config.js';
 import type { ExporterHelperConfig } from '../../../core/exporter/config.js';
+import { httpTlsSchema } from '../../../core/exporter/http-client.js';
+import type { HttpTlsConfig } from '../../../core/exporter/http-client.js';
 
 export const LOGS_PATH = '/v1/logs';
 export const DEFAULT_SERVICE_NAME = 'authwire';
@@ -9,12 +11,8 @@ export const DEFAULT_ATTRIBUTE_PREFIX = 'ocsf.';
 /** Headers the exporter sets itself; a user header of these names is a config error. */
 export const RESERVED_HEADERS: readonly string[] = ['content-type', 'content-encoding', 'content-length', 'transfer-encoding', 'host', 'connection', 'te'];
 
-export interface OtlpTlsConfig {
-  /** PEM CA bundle to trust instead of the system CAs. */
-  ca_file?: string;
-  /** Skip certificate verification. For labs only. */
-  insecure_skip_verify: boolean;
-}
+/** ca_file and insecure_skip_verify; no server_name (SNI override): the schema does not offer it for OTLP. */
+export type OtlpTlsConfig = Omit<HttpTlsConfig, 'server_name'>;
 
 /**
  * `endpoint` is required and has no default, so it is optional in this type: `createDefaultConfig()`
@@ -99,15 +97,7 @@ export const configSchema: JsonSchema = {
       default: DEFAULT_ATTRIBUTE_PREFIX,
       description: "Prefix of attribute keys made from OCSF fields; '' for none. Must end with a dot.",
     },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'TLS client settings for https endpoints.',
-      properties: {
-        ca_file: { type: 'string', minLength: 1, description: 'PEM file of CAs to trust instead of the system ones.' },
-        insecure_skip_verify: { type: 'boolean', default: false, description: 'Do not verify the certificate (labs only).' },
-      },
-    },
+    tls: httpTlsSchema(),
     ...exporterHelperSchemaProperties(),
   },
 };

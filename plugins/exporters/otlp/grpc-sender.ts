@@ -21,11 +21,11 @@
  * - UNAUTHENTICATED, PERMISSION_DENIED: fatal (the credentials in headers are refused);
  * - anything else (INVALID_ARGUMENT, UNIMPLEMENTED, INTERNAL, ...): permanent, dead-lettered.
  */
-import { readFile } from 'node:fs/promises';
 import grpc from '@grpc/grpc-js';
 import type { ChannelCredentials, ChannelOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import type { CreateSettings, Host, PipelineRecord } from '../../../core/api.js';
 import { PermanentError, RetryableError } from '../../../core/errors.js';
+import { readCaFile } from '../../../core/exporter/http-client.js';
 import { FatalSendError } from '../../../core/exporter/sender.js';
 import type { ExportRequest, SendOutcome, Sender } from '../../../core/exporter/sender.js';
 import { LOGS_EXPORT_METHOD, RETRY_INFO_TYPE_URL, RetryInfoType, STATUS_DETAILS_TRAILER, StatusType } from '../../shared/otlp/messages.js';
@@ -129,14 +129,7 @@ export class OtlpGrpcSender implements Sender<Uint8Array> {
     if (url.username !== '') metadata.set('authorization', `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`);
     let credentials: ChannelCredentials;
     if (url.protocol === 'https:') {
-      let ca: Buffer | null = null;
-      if (this.config.tls.ca_file !== undefined) {
-        try {
-          ca = await readFile(this.config.tls.ca_file);
-        } catch (error) {
-          throw new PermanentError('invalid_config', `${this.id}: cannot read tls.ca_file ${this.config.tls.ca_file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
-      }
+      const ca = (await readCaFile(this.id, this.config.tls.ca_file)) ?? null;
       credentials = grpc.credentials.createSsl(ca, null, null, this.config.tls.insecure_skip_verify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {});
     } else credentials = grpc.credentials.createInsecure();
     const options: ChannelOptions = {

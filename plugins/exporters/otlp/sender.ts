@@ -15,14 +15,14 @@
  * Reply bodies are read up to MAX_REPLY_BYTES. Header values are never logged nor put in errors;
  * the URL is shown without userinfo or query.
  */
-import { readFile } from 'node:fs/promises';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import type { CreateSettings, Host, PipelineRecord } from '../../../core/api.js';
 import { PermanentError, RetryableError } from '../../../core/errors.js';
+import { describeNetworkError, keepAliveAgent, readBoundedReply, readCaFile } from '../../../core/exporter/http-client.js';
 import { FatalSendError } from '../../../core/exporter/sender.js';
 import type { ExportRequest, SendOutcome, Sender } from '../../../core/exporter/sender.js';
 import { RESERVED_HEADERS, describeUrl, logsUrl } from './config.js';
@@ -114,15 +114,7 @@ export class OtlpHttpSender implements Sender<OtlpItem> {
     const reserved = Object.keys(this.config.headers).filter((name) => RESERVED_HEADERS.includes(name.toLowerCase()));
     if (reserved.length > 0) throw new PermanentError('invalid_config', `${this.id}: headers: ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} set by the exporter itself`);
     const tls = this.config.tls;
-    let ca: Buffer | undefined;
-    if (tls.ca_file !== undefined) {
-      try {
-        ca = await readFile(tls.ca_file);
-      } catch (error) {
-        throw new PermanentError('invalid_config', `${this.id}: cannot read tls.ca_file ${tls.ca_file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
-    }
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ca, rejectUnauthorized: !tls.insecure_skip_verify }) : new HttpAgent({ keepAlive: true });
+    this.agent = keepAliveAgent(this.url, tls, await readCaFile(this.id, tls.ca_file));
     this.closed = false;
   }
 
@@ -193,14 +185,9 @@ export class OtlpHttpSender implements Sender<OtlpItem> {
       const req = requestFn(
         { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers, agent, signal, auth: url.username === '' ? undefined : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` },
         (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          let done = false;
-          const finish = (): void => {
-            if (done) return;
-            done = true;
+          // An OTLP reply is a few hundred bytes; a longer one is cut at MAX_REPLY_BYTES.
+          readBoundedReply(res, MAX_REPLY_BYTES).then((raw) => {
             const retryAfter = res.headers['retry-after'];
-            const raw = Buffer.concat(chunks, size);
             const reply = { status: res.statusCode ?? 0, contentType: res.headers['content-type'], retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined };
             if (res.headers['content-encoding'] === 'gzip' && raw.length > 0) {
               gunzip(raw, { maxOutputLength: MAX_REPLY_BYTES }).then(
@@ -208,27 +195,7 @@ export class OtlpHttpSender implements Sender<OtlpItem> {
                 () => resolve({ ...reply, body: Buffer.alloc(0) }),
               );
             } else resolve({ ...reply, body: raw });
-          };
-          res.on('data', (chunk: Buffer) => {
-            if (done) return;
-            const room = MAX_REPLY_BYTES - size;
-            if (chunk.length >= room) {
-              chunks.push(chunk.subarray(0, room));
-              size = MAX_REPLY_BYTES;
-              finish();
-              res.destroy(); // an OTLP reply is never this long; the rest is not worth reading
-              return;
-            }
-            chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.on('end', finish);
-          res.on('error', (error) => {
-            if (!done) {
-              done = true;
-              reject(error);
-            }
-          });
+          }, reject);
         },
       );
       req.on('error', reject);
@@ -242,12 +209,6 @@ function describeReply(status: number, body: Buffer, json: boolean): string {
   if (rpc !== undefined) return `HTTP ${status}, status ${rpc.code}: ${rpc.message}`;
   const excerpt = bodyExcerpt(body);
   return excerpt === '' ? `HTTP ${status}` : `HTTP ${status}: ${excerpt}`;
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code !== undefined && !message.includes(code) ? `${code} ${message}` : message;
 }
 
 function networkFailure(id: string, where: string, error: unknown, signal: AbortSignal): RetryableError {

@@ -1,6 +1,8 @@
 import type { JsonSchema } from '../../../core/api.js';
 import { exporterHelperDefaults, exporterHelperSchemaProperties } from '../../../core/exporter/config.js';
 import type { ExporterHelperConfig } from '../../../core/exporter/config.js';
+import { httpTlsSchema } from '../../../core/exporter/http-client.js';
+import type { HttpTlsConfig } from '../../../core/exporter/http-client.js';
 
 /** Splunk's own default for `[http_input] max_content_length` in inputs.conf/limits.conf: 1 MiB. */
 export const DEFAULT_MAX_CONTENT_LENGTH = 1_048_576;
@@ -25,14 +27,8 @@ export interface HecAckConfig {
   timeout: string;
 }
 
-export interface HecTlsConfig {
-  /** PEM CA bundle to trust, in addition to nothing else (it replaces the system CAs, as curl's --cacert does). */
-  ca_file?: string;
-  /** Skip certificate verification. For labs only. */
-  insecure_skip_verify: boolean;
-  /** The name to verify the certificate against (SNI), when it is not the endpoint's host. */
-  server_name?: string;
-}
+/** ca_file (it replaces the system CAs, as curl's --cacert does), insecure_skip_verify, server_name. */
+export type HecTlsConfig = HttpTlsConfig;
 
 /**
  * `endpoint` and `token` are required and have no default, so they are optional in this type:
@@ -108,16 +104,7 @@ export const configSchema: JsonSchema = {
         timeout: { type: 'string', pattern: DURATION_PATTERN, default: '8s', description: 'Re-send a request not acknowledged within this long. Must be shorter than `timeout`.' },
       },
     },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'TLS client settings for https endpoints.',
-      properties: {
-        ca_file: { type: 'string', minLength: 1, description: 'PEM file of CAs to trust instead of the system ones.' },
-        insecure_skip_verify: { type: 'boolean', default: false, description: 'Do not verify the certificate (labs only).' },
-        server_name: { type: 'string', minLength: 1, description: 'Name to verify the certificate against (SNI).' },
-      },
-    },
+    tls: httpTlsSchema({ server_name: { type: 'string', minLength: 1, description: 'Name to verify the certificate against (SNI).' } }),
     ...exporterHelperSchemaProperties(),
   },
 };

@@ -15,10 +15,9 @@
  *   origin (never its userinfo) and Splunk's reply text.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -26,6 +25,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { CreateSettings, Host, Logger, PipelineRecord } from '../../../core/api.js';
 import { parseDuration } from '../../../core/duration.js';
 import { PermanentError, RetryableError } from '../../../core/errors.js';
+import { describeNetworkError, keepAliveAgent, readBoundedReply, readCaFile } from '../../../core/exporter/http-client.js';
 import { FatalSendError } from '../../../core/exporter/sender.js';
 import type { ExportRequest, RejectedItem, SendOutcome, Sender } from '../../../core/exporter/sender.js';
 import { hecBaseUrl } from './config.js';
@@ -118,16 +118,8 @@ export class HecSender implements Sender<string> {
       throw new PermanentError('invalid_config', `${this.id}: ack.timeout (${this.config.ack.timeout}) must be shorter than timeout (${this.config.timeout}), which bounds the POST and the wait for its acknowledgement together`);
     }
     const tls = this.config.tls;
-    if (tls.ca_file !== undefined) {
-      try {
-        this.ca = await readFile(tls.ca_file);
-      } catch (error) {
-        throw new PermanentError('invalid_config', `${this.id}: cannot read tls.ca_file ${tls.ca_file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
-    }
-    this.agent = this.base.protocol === 'https:'
-      ? new HttpsAgent({ keepAlive: true, ca: this.ca, rejectUnauthorized: !tls.insecure_skip_verify, servername: tls.server_name })
-      : new HttpAgent({ keepAlive: true });
+    this.ca = await readCaFile(this.id, tls.ca_file);
+    this.agent = keepAliveAgent(this.base, tls, this.ca);
     this.closed = false;
     if (this.config.health_check) await this.checkHealth();
   }
@@ -280,35 +272,11 @@ export class HecSender implements Sender<string> {
       const req = requestFn(
         { protocol: base.protocol, hostname: base.hostname, port: base.port, path: this.basePath + path, method, headers, agent, signal },
         (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          let done = false;
-          const finish = (): void => {
-            if (done) return;
-            done = true;
+          // Past MAX_REPLY_BYTES the rest is not HEC's and not worth reading.
+          readBoundedReply(res, MAX_REPLY_BYTES).then((raw) => {
             const retryAfter = res.headers['retry-after'];
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined });
-          };
-          res.on('data', (chunk: Buffer) => {
-            if (done) return;
-            const room = MAX_REPLY_BYTES - size;
-            if (chunk.length >= room) {
-              chunks.push(chunk.subarray(0, room));
-              size = MAX_REPLY_BYTES;
-              finish();
-              res.destroy(); // the rest is not HEC's and not worth reading
-              return;
-            }
-            chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.on('end', finish);
-          res.on('error', (error) => {
-            if (!done) {
-              done = true;
-              reject(error);
-            }
-          });
+            resolve({ status: res.statusCode ?? 0, body: raw.toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined });
+          }, reject);
         },
       );
       req.on('error', reject);
@@ -348,12 +316,6 @@ function describeReply(status: number, reply: HecReply): string {
   if (reply.code !== undefined) out += `, HEC code ${reply.code}`;
   if (reply.text !== undefined) out += ` ${JSON.stringify(reply.text)}`;
   return out;
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code !== undefined && !message.includes(code) ? `${code} ${message}` : message;
 }
 
 function networkFailure(id: string, where: string, error: unknown, signal: AbortSignal): RetryableError {
