@@ -10,10 +10,12 @@ import { generatorFactory } from './receivers/generator/index.js';
 import { auth0ReceiverFactory } from './receivers/auth0/index.js';
 import { entraReceiverFactory } from './receivers/entra/index.js';
 import { fileReceiverFactory } from './receivers/file/index.js';
+import { httpReceiverFactory } from './receivers/http/index.js';
 import { keycloakReceiverFactory } from './receivers/keycloak/index.js';
 import { mfaApiReceiverFactory } from './receivers/mfa_api/index.js';
 import { oktaReceiverFactory } from './receivers/okta/index.js';
 import { otlpReceiverFactory } from './receivers/otlp/index.js';
+import { splunkHecReceiverFactory } from './receivers/splunk_hec/index.js';
 import { syslogReceiverFactory } from './receivers/syslog/index.js';
 import { normalizeFactory } from './processors/normalize/index.js';
 import { detectFactory } from './processors/detect/index.js';
@@ -30,6 +32,8 @@ export const builtinFactories: readonly Factory[] = [
   syslogReceiverFactory,
   fileReceiverFactory,
   otlpReceiverFactory,
+  httpReceiverFactory,
+  splunkHecReceiverFactory,
   // processors
   normalizeFactory,
   detectFactory,
