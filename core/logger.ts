@@ -8,6 +8,11 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 /** Attribute keys whose values are never written, whatever component logs them. */
 const SECRET_KEY = /secret|token|password|passwd|authorization|api[-_]?key|credential|cookie|private[-_]?key/i;
 
+/** True for a key that names a secret (`client_secret`, `token`, `Authorization`, ...); its value is never shown. */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 export function redactAttributes(attributes: LogAttributes): LogAttributes {
   const out: LogAttributes = {};
   for (const [key, value] of Object.entries(attributes)) {

@@ -3,6 +3,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchema } from '../api.js';
 import { isDuration } from '../duration.js';
+import { isSecretKey } from '../logger.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on `.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -86,8 +87,10 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
-function describe(value: unknown): string {
+function describe(value: unknown, path: readonly (string | number)[] = []): string {
   if (value === null) return 'null';
+  // A value under a secret's key (token, client_secret, headers.Authorization, ...) is described, never quoted.
+  if (typeof value === 'string' && path.some((part) => typeof part === 'string' && isSecretKey(part))) return `a string of ${value.length} characters (not shown: it is a secret)`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
@@ -156,22 +159,22 @@ function describeErrors(errors: readonly ErrorObject[]): SchemaProblem[] {
           .split(',')
           .map((t) => TYPE_NAMES[t] ?? t)
           .join(' or ');
-        problem = { path, message: `must be ${expected}, got ${describe(error.data)}`, atKey: false };
+        problem = { path, message: `must be ${expected}, got ${describe(error.data, path)}`, atKey: false };
         break;
       }
       case 'enum': {
         const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
-        problem = { path, message: `must be one of ${allowed}, got ${describe(error.data)}`, atKey: false };
+        problem = { path, message: `must be one of ${allowed}, got ${describe(error.data, path)}`, atKey: false };
         break;
       }
       case 'format': {
         const format = (error.params as { format: string }).format;
         const hint = format === 'duration' ? 'a duration such as 250ms, 5s or 1m30s' : format === 'uri' ? 'a URL' : `a valid ${format}`;
-        problem = { path, message: `must be ${hint}, got ${describe(error.data)}`, atKey: false };
+        problem = { path, message: `must be ${hint}, got ${describe(error.data, path)}`, atKey: false };
         break;
       }
       default:
-        problem = { path, message: `${error.message ?? 'is invalid'}${error.keyword === 'oneOf' || error.keyword === 'anyOf' ? '' : `, got ${describe(error.data)}`}`, atKey: false };
+        problem = { path, message: `${error.message ?? 'is invalid'}${error.keyword === 'oneOf' || error.keyword === 'anyOf' ? '' : `, got ${describe(error.data, path)}`}`, atKey: false };
     }
     const id = problem.path.join('\u0000') + '\u0001' + problem.message;
     if (!seen.has(id)) {
