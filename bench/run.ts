@@ -21,13 +21,17 @@ const files = readdirSync(new URL('.', import.meta.url))
   .sort()
   .map((name) => `./${name}`);
 const filters = process.argv.slice(2);
+// Registering a benchmark file can be costly (servers, fixtures): when a filter word names files
+// (`npm run bench -- syslog`), load only those; otherwise load all and filter by task name.
+const namedFiles = files.filter((file) => filters.some((word) => file.slice(2, -'.bench.js'.length).includes(word)));
+const filesToLoad = namedFiles.length > 0 ? namedFiles : files;
 
 function format(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
 const rows: string[][] = [];
-for (const file of files) {
+for (const file of filesToLoad) {
   let module: BenchModule;
   try {
     module = (await import(file)) as BenchModule;
@@ -38,7 +42,7 @@ for (const file of files) {
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   await module.register(bench);
   for (const task of [...bench.tasks]) {
-    if (filters.length > 0 && !filters.some((word) => task.name.includes(word))) bench.remove(task.name);
+    if (namedFiles.length === 0 && filters.length > 0 && !filters.some((word) => task.name.includes(word))) bench.remove(task.name);
   }
   if (bench.tasks.length === 0) continue;
   await bench.run();
