@@ -25,6 +25,22 @@ export type { ExporterHelperConfig, ResolvedExporterHelperConfig } from './expor
 export { backoffDelay } from './exporter/backoff.js';
 export type { BackoffPolicy } from './exporter/backoff.js';
 
+// The shared poller for pull receivers: atomic checkpoints, overlap de-duplication, HTTP with
+// rate limits and backoff, OAuth client-credentials tokens, the poll loop with lag.
+export { CheckpointStore } from './poller/checkpoint.js';
+export { OverlapDeduper, contentId } from './poller/dedup.js';
+export type { DedupState, Selection } from './poller/dedup.js';
+export { PollHttpClient, linkTarget, rateLimitResetMs, readBoundedText, retryAfterMs } from './poller/http.js';
+export type { JsonPage, PollHttpOptions, TokenProvider } from './poller/http.js';
+export { ClientCredentialsToken, safeUrl } from './poller/oauth.js';
+export type { ClientCredentialsOptions } from './poller/oauth.js';
+export { PollLoop } from './poller/loop.js';
+export type { PollLoopOptions, PollMetrics } from './poller/loop.js';
+
+// Push receivers: where to listen, and TLS.
+export { loadServerTls, parseEndpoint, serverTlsSchema } from './listener/endpoint.js';
+export type { ListenAddress, ServerTlsConfig } from './listener/endpoint.js';
+
 // Embedding the host.
 export { ConfigError, formatIssue } from './config/issues.js';
 export type { ConfigIssue } from './config/issues.js';
