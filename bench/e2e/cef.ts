@@ -19,6 +19,8 @@ export class MalformedCef extends Error {}
 
 /** What the sink needs from a well-formed message. */
 export interface CefFacts {
+  /** The syslog HOSTNAME: the harness names each server's variant there. */
+  hostname: string;
   externalId: string;
   /** `rt`, epoch milliseconds. */
   rt: number;
@@ -66,12 +68,15 @@ export function readCef(line: string): CefFacts {
   let at = close + 3;
   const timestampEnd = token(line, at, 'TIMESTAMP');
   if (!RFC3339.test(line.slice(at, timestampEnd))) fail('syslog: TIMESTAMP is not RFC 3339');
-  at = token(line, timestampEnd + 1, 'HOSTNAME') + 1;
-  at = token(line, at, 'APP-NAME') + 1;
+  const hostnameEnd = token(line, timestampEnd + 1, 'HOSTNAME');
+  const hostname = line.slice(timestampEnd + 1, hostnameEnd);
+  at = token(line, hostnameEnd + 1, 'APP-NAME') + 1;
   at = token(line, at, 'PROCID') + 1;
   at = token(line, at, 'MSGID') + 1;
   if (line.charCodeAt(at) !== 45 || line.charCodeAt(at + 1) !== 32) fail('syslog: structured data is not NILVALUE');
-  return readCefBody(line, at + 2);
+  const facts = readCefBody(line, at + 2);
+  facts.hostname = hostname;
+  return facts;
 }
 
 /** The CEF text starting at `at`. */
@@ -176,5 +181,5 @@ function readExtension(text: string, from: number): CefFacts {
   }
   if (externalId === undefined || externalId === '') fail('cef extension: no externalId');
   if (rt === undefined) fail('cef extension: no rt');
-  return { externalId, rt, category };
+  return { hostname: '', externalId, rt, category };
 }

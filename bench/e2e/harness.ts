@@ -116,6 +116,8 @@ export interface HarnessResult {
   variants: VariantResult[];
   /** authwire variant / rsyslog, for each measure (events/s: >1 is better for authwire; the others: <1). */
   ratios: Record<string, { eventsPerSec: number; cpuSecondsPerMillion: number; peakRss: number; latencyP50: number | undefined; latencyP99: number | undefined }>;
+  /** Messages the sink got while no run was open: malformed ones, and events of no known run. */
+  outsideRuns: { malformed: number; foreign: number };
   correct: boolean;
   seconds: number;
 }
@@ -240,6 +242,16 @@ function generate(options: GeneratorOptions): Promise<GeneratorReply> {
   });
 }
 
+async function stopServers(servers: Map<string, Server>, results: Map<string, VariantResult>): Promise<void> {
+  for (const [variant, server] of servers) {
+    const stopped = await server.stop();
+    const result = results.get(variant)!;
+    if (result.exit !== undefined) continue;
+    result.exit = { code: stopped.code, signal: stopped.signal };
+    if (stopped.code !== 0 && result.error === undefined) result.error = `exited with code ${stopped.code} (signal ${stopped.signal ?? '-'}) after SIGTERM:\n${stopped.log}`;
+  }
+}
+
 let tagCounter = 0;
 
 async function runOnce(sink: Sink, server: Server, kind: RunRecord['kind'], events: number, rate: number, options: HarnessOptions): Promise<RunRecord> {
@@ -341,6 +353,9 @@ export function formatResult(result: HarnessResult): string {
       ),
     );
   }
+  if (result.outsideRuns.malformed > 0 || result.outsideRuns.foreign > 0) {
+    lines.push('', `outside any run the sink got ${result.outsideRuns.malformed} malformed messages and ${result.outsideRuns.foreign} events of no run`);
+  }
   for (const v of result.variants) {
     if (v.error !== undefined) lines.push('', `${v.variant}: ${v.error}`);
     for (const run of v.runs) {
@@ -372,6 +387,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
   const { sink, port: sinkPort } = await Sink.start();
   const results = new Map<string, VariantResult>();
   const servers = new Map<string, Server>();
+  let final: SinkFinal | undefined;
   try {
     log(`starting ${variantNames.join(', ')} (work directory ${workDir})`);
     await Promise.all(
@@ -416,9 +432,12 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
     const latencyEvents = Math.round(options.rate * options.latencySeconds);
     if (latencyEvents > 0) await phase('latency', latencyEvents, options.rate, options.runs);
 
+    for (const [variant, server] of servers) results.get(variant)!.summary.peakRssBytes = server.peakRss();
+    // Stopped before the sink's final count, so what a server sends while draining is counted.
+    await stopServers(servers, results);
     // Whatever arrived after its run was reported: late duplicates, or events after a timeout.
     sink.send({ type: 'final' });
-    const final = (await sink.next((reply) => reply.type === 'final', 10_000, 'the sink\'s final counts')) as SinkFinal;
+    final = (await sink.next((reply) => reply.type === 'final', 10_000, 'the sink\'s final counts')) as SinkFinal;
     for (const result of results.values()) {
       for (const run of result.runs) {
         const late = final.late[run.tag];
@@ -427,14 +446,8 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
         run.late += late.arrivals;
       }
     }
-    for (const [variant, server] of servers) results.get(variant)!.summary.peakRssBytes = server.peakRss();
   } finally {
-    for (const [variant, server] of servers) {
-      const stopped = await server.stop();
-      const result = results.get(variant)!;
-      result.exit = { code: stopped.code, signal: stopped.signal };
-      if (stopped.code !== 0 && result.error === undefined) result.error = `exited with code ${stopped.code} (signal ${stopped.signal ?? '-'}) after SIGTERM:\n${stopped.log}`;
-    }
+    await stopServers(servers, results);
     await sink.stop();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
     else log(`configs and logs kept in ${workDir}`);
@@ -449,7 +462,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
     result.summary.latencyP99Ms = latencyRun?.latency?.p99Ms;
     result.summary.latencyOfferedPerSec = latencyRun?.sentPerSec;
     result.summary.latencySaturated = latencyRun !== undefined && Math.min(latencyRun.eventsPerSec, latencyRun.sentPerSec) < 0.95 * options.rate;
-    result.summary.detections = result.runs.reduce((sum, run) => sum + run.detections, 0);
+    result.summary.detections = final?.detectionsByHost[result.variant] ?? 0;
     result.summary.correct = result.error === undefined && result.runs.length > 0 && result.runs.every(runCorrect);
   }
   const ratios: HarnessResult['ratios'] = {};
@@ -467,6 +480,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
       };
     }
   }
+  const outsideRuns = { malformed: final?.malformed ?? 0, foreign: final?.foreign ?? 0 };
   const variants = [...results.values()].sort((a, b) => ALL_VARIANTS.indexOf(a.variant) - ALL_VARIANTS.indexOf(b.variant));
   const { out: _out, keep: _keep, ...recorded } = options;
   return {
@@ -477,7 +491,8 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
     rsyslogMissing,
     variants,
     ratios,
-    correct: variants.length > 0 && variants.every((v) => v.summary.correct),
+    outsideRuns,
+    correct: variants.length > 0 && variants.every((v) => v.summary.correct) && outsideRuns.malformed === 0 && outsideRuns.foreign === 0,
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -74,6 +74,8 @@ export interface SinkRunResult {
 export interface SinkFinal {
   type: 'final';
   late: Record<string, { duplicates: number; arrivals: number }>;
+  /** Detection Findings received over the whole harness, by syslog HOSTNAME (= variant). */
+  detectionsByHost: Record<string, number>;
   malformed: number;
   detections: number;
   foreign: number;

@@ -150,7 +150,7 @@ export interface AuthwireVariant {
 
 const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
 
-export function authwireConfig(port: number, sinkPort: number, detect: boolean): string {
+export function authwireConfig(variant: string, port: number, sinkPort: number, detect: boolean): string {
   return `# Written by bench/e2e: the load harness's authwire variant${detect ? ' with detect' : ''}.
 receivers:
   syslog/bench:
@@ -164,7 +164,7 @@ ${detect ? '  detect: { rules: [builtin] }\n' : ''}exporters:
     endpoint: tcp://127.0.0.1:${sinkPort}
     framing: lf
     syslog_format: rfc5424
-    hostname: bench
+    hostname: ${variant}
 service:
   pipelines:
     logs/bench:
@@ -180,7 +180,7 @@ export async function startAuthwire(spec: AuthwireVariant, sinkPort: number, wor
   mkdirSync(join(dir, 'data'), { recursive: true });
   return withFreePort((port) => {
     const config = join(dir, 'authwire.yaml');
-    writeFileSync(config, authwireConfig(port, sinkPort, spec.detect));
+    writeFileSync(config, authwireConfig(spec.variant, port, sinkPort, spec.detect));
     const args = [CLI, 'run', '-c', config, '--workers', String(spec.workers), '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
     return startProcess(spec.variant, process.execPath, args, port, join(dir, 'authwire.log'), 30_000);
   });
@@ -232,7 +232,7 @@ template(name="cef" type="list") {
   property(name="$.pri")
   constant(value=">1 ")
   property(name="timereported" dateFormat="rfc3339")
-  constant(value=" bench rsyslog - - - CEF:0|rsyslog|rsyslog|8|")
+  constant(value=" rsyslog rsyslog - - - CEF:0|rsyslog|rsyslog|8|")
   property(name="$.sig")
   constant(value="|")
   property(name="$.name")

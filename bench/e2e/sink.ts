@@ -49,6 +49,7 @@ let current: RunState | undefined;
 let idleMalformed = 0;
 let idleDetections = 0;
 let idleForeign = 0;
+const detectionsByHost = new Map<string, number>();
 
 function send(message: SinkReply): void {
   if (process.send !== undefined) process.send(message);
@@ -123,6 +124,7 @@ function account(line: string, now: number): void {
   const state = dash > 0 ? runs.get(id.slice(0, dash)) : undefined;
   if (state === undefined) {
     if (facts.category === DETECTION_CATEGORY) {
+      detectionsByHost.set(facts.hostname, (detectionsByHost.get(facts.hostname) ?? 0) + 1);
       if (current !== undefined) current.detections++;
       else idleDetections++;
     } else if (current !== undefined) current.foreign++;
@@ -227,7 +229,7 @@ process.on('message', (message: SinkRequest) => {
     for (const [tag, state] of runs) {
       if (state.lateDuplicates > 0 || state.lateArrivals > 0) late[tag] = { duplicates: state.lateDuplicates, arrivals: state.lateArrivals };
     }
-    send({ type: 'final', late, malformed: idleMalformed, detections: idleDetections, foreign: idleForeign });
+    send({ type: 'final', late, detectionsByHost: Object.fromEntries(detectionsByHost), malformed: idleMalformed, detections: idleDetections, foreign: idleForeign });
   } else if (message.type === 'exit') {
     clearInterval(idleCheck);
     server.close();

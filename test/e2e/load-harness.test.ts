@@ -86,6 +86,7 @@ function assertExactlyOnce(variant: VariantResult, output: string): void {
 test('authwire (normalize; with detect on 1 and 2 workers): every event reaches the sink once, as well-formed CEF', async () => {
   const { result, output } = await runHarness();
   for (const name of AUTHWIRE_VARIANTS) assertExactlyOnce(variantOf(result, name, output), output);
+  assert.deepEqual(result.outsideRuns, { malformed: 0, foreign: 0 }, output);
   // Failed logins from a small pool of users and addresses: the detector finds something.
   for (const name of ['authwire-detect-w1', 'authwire-detect-w2']) assert.ok(variantOf(result, name, output).summary.detections > 0, `${name} reported no detections`);
   assert.equal(variantOf(result, 'authwire', output).summary.detections, 0);
@@ -98,6 +99,7 @@ test(
     assert.equal(rsyslogMissing, undefined, 'rsyslogd is required in CI (.ci/run installs the rsyslog package)');
     const { result, output } = await runHarness();
     assertExactlyOnce(variantOf(result, 'rsyslog', output), output);
+    assert.deepEqual(result.outsideRuns, { malformed: 0, foreign: 0 });
     assert.equal(result.correct, true);
     assert.deepEqual(Object.keys(result.ratios).sort(), [...AUTHWIRE_VARIANTS].sort());
   },
@@ -120,8 +122,8 @@ test('the generator writes RFC 5424 lines with a Keycloak event in MSG, stamped 
 test('the sink\'s CEF reader takes well-formed messages and refuses malformed ones', () => {
   const head = '<165>1 2026-01-01T00:00:00.123Z bench authwire - - - CEF:0|authwire|authwire|0.1.0|300201|Authentication: Logon|3|';
   const good = `${head}rt=1767225600123 externalId=r1-5 cat=Authentication duser=a\\=b\\\\c d cs1Label=product cs1=Keycloak msg=two words`;
-  assert.deepEqual(readCef(good), { externalId: 'r1-5', rt: 1767225600123, category: 'Authentication' });
-  assert.deepEqual(readCef(`${head}rt=1 externalId=x\\=y`), { externalId: 'x=y', rt: 1, category: '' });
+  assert.deepEqual(readCef(good), { hostname: 'bench', externalId: 'r1-5', rt: 1767225600123, category: 'Authentication' });
+  assert.deepEqual(readCef(`${head}rt=1 externalId=x\\=y`), { hostname: 'bench', externalId: 'x=y', rt: 1, category: '' });
   const bad = [
     `${head.replace('|3|', '|')}rt=1 externalId=a`, // 6 header fields
     `${head.replace('|3|', '|11|')}rt=1 externalId=a`, // severity out of range
