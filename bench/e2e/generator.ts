@@ -68,7 +68,8 @@ async function main(): Promise<void> {
   socket.end();
   await once(socket, 'finish');
   const lastByteAt = Date.now();
-  await reply({ type: 'sent', sent: options.count, firstByteAt, lastByteAt, stalls });
+  const usage = process.cpuUsage();
+  await reply({ type: 'sent', sent: options.count, firstByteAt, lastByteAt, stalls, cpuSeconds: (usage.user + usage.system) / 1e6 });
   socket.destroy();
   process.disconnect?.();
 }

@@ -31,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GeneratorOptions, GeneratorReply, SinkFinal, SinkReply, SinkRequest, SinkRunResult } from './protocol.js';
-import { findRsyslogd, killAll, startAuthwire, startRsyslog } from './servers.js';
+import { cpuSecondsOf, findRsyslogd, killAll, startAuthwire, startRsyslog } from './servers.js';
 import type { AuthwireVariant, Server } from './servers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -80,6 +80,9 @@ export interface RunRecord {
   generatorStalls: number;
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
+  /** The load's own cost on the same cores: the generator's CPU and the sink's, over the run. */
+  generatorCpuSeconds: number;
+  sinkCpuSeconds: number;
   timedOut: boolean;
   generatorError: string | undefined;
   latency: SinkRunResult['latency'];
@@ -183,7 +186,10 @@ class Sink {
   private readonly waiters: { match: (reply: SinkReply) => boolean; resolve: (reply: SinkReply) => void }[] = [];
   private exited = false;
 
+  readonly pid: number;
+
   private constructor(private readonly child: ChildProcess) {
+    this.pid = child.pid ?? 0;
     child.on('message', (reply: SinkReply) => {
       const index = this.waiters.findIndex((waiter) => waiter.match(reply));
       if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(reply);
@@ -261,8 +267,10 @@ async function runOnce(sink: Sink, server: Server, kind: RunRecord['kind'], even
   await sink.next((reply) => reply.type === 'ready' && reply.tag === tag, 10_000, 'the sink to be ready');
   const resultPromise = sink.next((reply) => reply.type === 'result' && reply.tag === tag, 24 * 3600_000, `run ${tag}`);
   const cpuBefore = server.cpuSeconds();
+  const sinkCpuBefore = cpuSecondsOf(sink.pid);
   const [sent, reply] = await Promise.all([generate({ host: '127.0.0.1', port: server.port, tag, count: events, rate }), resultPromise]);
   const cpuSeconds = server.cpuSeconds() - cpuBefore;
+  const sinkCpuSeconds = cpuSecondsOf(sink.pid) - sinkCpuBefore;
   const result = reply as SinkRunResult;
   const ok = sent.type === 'sent' ? sent : undefined;
   const seconds = ok !== undefined && result.received > 0 ? (result.lastReceivedAt - ok.firstByteAt) / 1000 : 0;
@@ -285,6 +293,8 @@ async function runOnce(sink: Sink, server: Server, kind: RunRecord['kind'], even
     generatorStalls: ok?.stalls ?? 0,
     cpuSeconds,
     cpuSecondsPerMillion: result.received > 0 ? (cpuSeconds / result.received) * 1e6 : 0,
+    generatorCpuSeconds: ok?.cpuSeconds ?? 0,
+    sinkCpuSeconds,
     timedOut: result.timedOut,
     generatorError: sent.type === 'error' ? sent.message : undefined,
     latency: result.latency,
@@ -423,7 +433,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
         const extra = kind === 'latency' && run.latency ? `, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms` : '';
         log(
           `${kind.padEnd(10)} ${variant.padEnd(20)} ${fmt(run.received)}/${fmt(run.events)} in ${run.seconds.toFixed(2)} s = ${fmt(run.eventsPerSec)}/s, ` +
-            `${run.cpuSecondsPerMillion.toFixed(1)} CPU s/M${extra}${runCorrect(run) ? '' : '  (NOT exactly once, see below)'}`,
+            `${run.cpuSecondsPerMillion.toFixed(1)} CPU s/M (generator ${run.generatorCpuSeconds.toFixed(2)} s, sink ${run.sinkCpuSeconds.toFixed(2)} s)${extra}${runCorrect(run) ? '' : '  (NOT exactly once, see below)'}`,
         );
       }
     };

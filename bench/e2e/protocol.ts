@@ -24,6 +24,8 @@ export type GeneratorReply =
       lastByteAt: number;
       /** Fixed-rate runs: times the generator had to wait for the receiver (it fell behind). */
       stalls: number;
+      /** CPU seconds the generator process used (it shares the machine with the server). */
+      cpuSeconds: number;
     }
   | { type: 'error'; message: string };
 
