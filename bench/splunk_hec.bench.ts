@@ -1,10 +1,17 @@
 /**
  * splunk_hec: the pure encoder on 1000 OCSF events (the compact Authentication events of
- * exporters.bench.ts, and full normalized events the size of the normalize goldens), and the
- * Sender's throughput over loopback (encode + join + gzip + POST + reply) against a sink that
- * answers like HEC. Target: the encoder at ≥ 500,000 events/s on one core.
+ * exporters.bench.ts, hand-made full normalized events, and the real set: the normalizer's own
+ * output for every golden input of every format with one Detection Finding from buildFinding in
+ * twenty, ~1.1 KB of JSON each), and the Sender's throughput over loopback (encode + join + gzip +
+ * POST + reply) against a sink that answers like HEC. Target: the encoder at ≥ 500,000 events/s
+ * on one core. The encode tasks also take each event's UTF-8 length (what the sender's `sizeOf`
+ * does), because that is where a concatenated string is flattened: without it an encoder that
+ * only links strings together would look faster than it is.
  */
 import { once } from 'node:events';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +22,10 @@ import { RecordingHost, testSettings } from '../core/testing.js';
 import { createDefaultConfig, DEFAULT_SOURCETYPES } from '../plugins/exporters/splunk_hec/config.js';
 import { createHecEncoder } from '../plugins/exporters/splunk_hec/encoder.js';
 import { HecSender } from '../plugins/exporters/splunk_hec/sender.js';
+import { builtinRules, defaultBuiltinParameters } from '../plugins/processors/detect/builtin.js';
+import { buildFinding } from '../plugins/processors/detect/finding.js';
+import { compileRules } from '../plugins/processors/detect/rules.js';
+import { mapperTable, mapRecord } from '../plugins/processors/normalize/normalize.js';
 import { T0, normalizedEvents } from './fixtures.js';
 
 function compactEvents(size: number): OcsfEvent[] {
@@ -34,6 +45,35 @@ function compactEvents(size: number): OcsfEvent[] {
       src_endpoint: { ip: `203.0.113.${i % 250}` },
     });
   }
+  return events;
+}
+
+const testdata = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'plugins', 'processors', 'normalize', 'testdata');
+
+/**
+ * `size` real events: the normalizer's output for every golden input of every format (the ones
+ * that map; 275 distinct events of 9 formats), every 20th a Detection Finding of a built-in rule
+ * built by the detector's buildFinding. Shared with cef.bench.ts.
+ */
+export function normalizedSet(size: number): OcsfEvent[] {
+  const mappers = mapperTable({ mappings: {} });
+  const observedTime = Date.UTC(2026, 0, 1);
+  const goldens: OcsfEvent[] = [];
+  for (const format of readdirSync(testdata).sort()) {
+    for (const file of readdirSync(join(testdata, format)).filter((name) => name.endsWith('.json')).sort()) {
+      const golden = JSON.parse(readFileSync(join(testdata, format, file), 'utf8')) as { input?: unknown; expected?: unknown };
+      if (golden.input === undefined || golden.expected === undefined) continue;
+      const payload = typeof golden.input === 'string' ? golden.input : JSON.stringify(golden.input);
+      const result = mapRecord(mappers, { format, payload, observedTime, source: 'bench' }, { tenant: 'bench', observedTime, format });
+      if (!('reason' in result)) goldens.push(result as OcsfEvent);
+    }
+  }
+  const findings = compileRules(builtinRules(defaultBuiltinParameters()), 0).map((rule, i): OcsfEvent => {
+    const key = ['bench', ...rule.definition.group_by.map((_, j) => `k${j}@example.com`)].join('\u0001');
+    return buildFinding(rule, { rule: rule.index, tenant: 'bench', key, time: T0 + i, count: 12, values: ['a@example.com', 'b@example.com'], firstSeen: T0 - 200_000, lastSeen: T0, related: ['e1', 'e2', 'e3'], suppressed: 0 });
+  });
+  const events: OcsfEvent[] = [];
+  for (let i = 0; i < size; i++) events.push(i % 20 === 19 ? findings[i % findings.length]! : goldens[i % goldens.length]!);
   return events;
 }
 
@@ -66,11 +106,16 @@ export async function register(bench: Bench): Promise<void> {
   const encode = createHecEncoder({ host: 'authwire-1', source: undefined, sourcetype: 'authwire:ocsf', sourcetypeByClass: DEFAULT_SOURCETYPES, index: 'iam_bench' });
   const compact = compactEvents(1000);
   const normalized = normalizedEvents(1000);
+  const real = normalizedSet(1000);
+  let bytes = 0;
   bench.add('splunk_hec: encode 1000 compact events', () => {
-    for (let i = 0; i < compact.length; i++) encode(compact[i]!);
+    for (let i = 0; i < compact.length; i++) bytes += Buffer.byteLength(encode(compact[i]!), 'utf8');
   });
   bench.add('splunk_hec: encode 1000 normalized events', () => {
-    for (let i = 0; i < normalized.length; i++) encode(normalized[i]!);
+    for (let i = 0; i < normalized.length; i++) bytes += Buffer.byteLength(encode(normalized[i]!), 'utf8');
+  });
+  bench.add('splunk_hec: encode 1000 full normalized events + findings (real normalizer)', () => {
+    for (let i = 0; i < real.length; i++) bytes += Buffer.byteLength(encode(real[i]!), 'utf8');
   });
 
   const url = await sink();
@@ -101,6 +146,7 @@ export async function teardown(): Promise<void> {
 export const eventsPerTask: Record<string, number> = {
   'splunk_hec: encode 1000 compact events': 1000,
   'splunk_hec: encode 1000 normalized events': 1000,
+  'splunk_hec: encode 1000 full normalized events + findings (real normalizer)': 1000,
   'splunk_hec: prepare + POST 1000 normalized events, gzip, loopback': 1000,
   'splunk_hec: prepare + POST 1000 normalized events, no compression, loopback': 1000,
 };

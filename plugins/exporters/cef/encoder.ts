@@ -239,6 +239,11 @@ export class CefEncoder {
   private readonly starts: number[] = [];
   private readonly valueStarts: number[] = [];
   private count = 0;
+  // The last CEF header (see cefHeaderText).
+  private lastSignature = '';
+  private lastName = '';
+  private lastSeverity = '';
+  private lastHeader = '';
 
   constructor(options: CefEncoderOptions) {
     this.options = options;
@@ -254,6 +259,20 @@ export class CefEncoder {
   encode(record: PipelineRecord): Buffer {
     if (!isOcsfEvent(record)) throw new PermanentError('not_ocsf', 'cef exporter: only OCSF events can be encoded (run the normalize processor first)');
     const time = eventTime(record);
+    const message = this.syslogHeader(record.severity_id, time) + this.cefHeaderText(record) + this.extensionText(record, time);
+    const max = this.options.maxMessageBytes;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes, so a short message cannot exceed the cap and
+    // is not measured; a long one is, and one over the cap is cut by the byte writer.
+    if (message.length * 3 > max) {
+      const bytes = Buffer.byteLength(message, 'utf8');
+      if (bytes > max) return this.encodeCut(record, time);
+      this.ensureFrom(PREFIX_ROOM, bytes);
+    }
+    return this.framedFromBuffer(this.buf.write(message, PREFIX_ROOM, 'utf8'));
+  }
+
+  /** The byte writer: the whole message into `buf`, then the cap cuts it at a value. */
+  private encodeCut(record: OcsfEvent, time: number): Buffer {
     this.off = PREFIX_ROOM;
     this.text(this.syslogHeader(record.severity_id, time), RAW);
     this.writeCefHeader(record);
@@ -264,11 +283,9 @@ export class CefEncoder {
 
   /** The CEF text of an event (no syslog header, no size cap). */
   cef(event: OcsfEvent): string {
-    const time = eventTime(event);
-    this.off = PREFIX_ROOM;
-    this.writeCefHeader(event);
-    this.collect(event, time);
-    return this.buf.toString('utf8', PREFIX_ROOM, this.off);
+    const text = this.cefHeaderText(event) + this.extensionText(event, eventTime(event));
+    // As on the wire: a lone surrogate is sent as U+FFFD.
+    return LONE_SURROGATE.test(text) ? Buffer.from(text, 'utf8').toString('utf8') : text;
   }
 
   /**
@@ -309,6 +326,100 @@ export class CefEncoder {
     return `${this.cachedStamp}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   }
 
+  /**
+   * `CEF:0|vendor|product|version|signature|name|severity|`, escaped. Signature, name and severity
+   * repeat from event to event (they are per event type), so the last header is reused when all
+   * three are the same.
+   */
+  private cefHeaderText(event: OcsfEvent): string {
+    let signature: string | undefined;
+    let name: string | undefined;
+    if (event.class_uid === DETECTION_FINDING) {
+      const info = obj(event['finding_info']);
+      signature = str(obj(info?.['analytic'])?.['uid']) ?? str(event.metadata.event_code);
+      name = str(info?.['title']);
+    }
+    signature ??= integer(event.type_uid) ?? String(event.class_uid * 100 + event.activity_id);
+    name ??= str(event['type_name']) ?? `${className(event)}: ${activityName(event)}`;
+    const severity = CEF_SEVERITY_FIELD[cefSeverity(event.severity_id)]!;
+    if (signature === this.lastSignature && name === this.lastName && severity === this.lastSeverity) return this.lastHeader;
+    this.lastSignature = signature;
+    this.lastName = name;
+    this.lastSeverity = severity;
+    this.lastHeader =
+      this.cefPrefix +
+      escapeHeaderValue(signature.length > MAX.deviceEventClassId ? truncateChars(signature, MAX.deviceEventClassId) : signature) +
+      '|' +
+      escapeHeaderValue(name.length > MAX.name ? truncateChars(name, MAX.name) : name) +
+      severity;
+    return this.lastHeader;
+  }
+
+  /** The extension as text, exactly what `collect` writes as bytes (keep the two in step). */
+  private extensionText(event: OcsfEvent, time: number): string {
+    const finding = event.class_uid === DETECTION_FINDING;
+    const info = finding ? obj(event['finding_info']) : undefined;
+    const metadata = event.metadata;
+    const actor = obj(event['actor']);
+    const actorUser = obj(actor?.['user']);
+    const user = obj(event['user']);
+    const src = obj(event['src_endpoint']);
+    const dst = obj(event['dst_endpoint']);
+
+    let out = 'rt=' + time;
+    out += pair(' externalId=', str(metadata.uid), MAX.externalId);
+    out += pair(' cat=', className(event), MAX.cat);
+    out += pair(' act=', activityName(event), MAX.act);
+    if (finding) {
+      const first = integer(info?.['first_seen_time']);
+      if (first !== undefined) out += ' start=' + first;
+      const last = integer(info?.['last_seen_time']);
+      if (last !== undefined) out += ' end=' + last;
+    } else out += pair(' outcome=', str(event['status']) ?? (typeof event['status_id'] === 'number' ? STATUS_NAMES[event['status_id']] : undefined), MAX.outcome);
+    if (actorUser !== undefined) {
+      out += pair(' suser=', str(actorUser['name']), MAX.suser);
+      out += pair(' suid=', str(actorUser['uid']), MAX.suid);
+    }
+    if (user !== undefined) {
+      out += pair(' duser=', str(user['name']), MAX.duser);
+      out += pair(' duid=', str(user['uid']), MAX.duid);
+      out += pair(' dntdom=', str(user['domain']), MAX.dntdom);
+    }
+    if (src !== undefined) {
+      out += ipPair(' src=', ' c6a2Label=Source IPv6 Address c6a2=', str(src['ip']));
+      out += pair(' shost=', str(src['hostname']), MAX.shost);
+    }
+    if (dst !== undefined) {
+      out += ipPair(' dst=', ' c6a3Label=Destination IPv6 Address c6a3=', str(dst['ip']));
+      out += pair(' dhost=', str(dst['hostname']), MAX.dhost);
+    }
+    if (event['privileges'] !== undefined) out += pair(' dpriv=', joinList(event['privileges'], undefined, ', '), MAX.dpriv);
+
+    out += plainPair(' cn1Label=ocsfTypeUid cn1=', integer(event.type_uid));
+    out += plainPair(' cn2Label=ocsfSeverityId cn2=', integer(event.severity_id));
+    if (finding) out += plainPair(' cn3Label=eventCount cn3=', integer(obj(event['unmapped'])?.['count']) ?? integer(info?.['related_events_count']));
+    else out += plainPair(' cn3Label=riskScore cn3=', integer(user?.['risk_score']));
+
+    out += pair(' cs1Label=product cs1=', str(metadata.product?.name), MAX.cs);
+    out += pair(' cs2Label=eventCode cs2=', str(metadata.event_code), MAX.cs);
+    if (finding) out += pair(' cs3Label=attackTechniques cs3=', attackIds(info?.['attacks']), MAX.cs);
+    else out += pair(' cs3Label=statusCode cs3=', str(event['status_code']), MAX.cs);
+    out += pair(' cs4Label=tenant cs4=', str(metadata.tenant_uid), MAX.cs);
+    if (finding) out += pair(' cs5Label=findingUid cs5=', str(info?.['uid']), MAX.cs);
+    else {
+      const factors = event['auth_factors'] === undefined ? undefined : joinList(event['auth_factors'], 'factor_type', ', ');
+      if (factors !== undefined) out += pair(' cs5Label=authFactors cs5=', factors, MAX.cs);
+      else if (event['group'] !== undefined) out += pair(' cs5Label=group cs5=', str(obj(event['group'])?.['name']), MAX.cs);
+    }
+    if (finding) out += pair(' cs6Label=relatedEvents cs6=', joinList(info?.['related_events'], 'uid', ','), MAX.cs);
+    else out += pair(' cs6Label=sessionId cs6=', str(obj(event['session'])?.['uid']) ?? str(obj(actor?.['session'])?.['uid']), MAX.cs);
+
+    if (event['http_request'] !== undefined) out += pair(' requestClientApplication=', str(obj(event['http_request'])?.['user_agent']), MAX.requestClientApplication);
+    out += pair(' reason=', finding ? str(info?.['desc']) : str(event['status_detail']), MAX.reason);
+    out += pair(' msg=', str(event['message']), MAX.msg);
+    return out;
+  }
+
   private writeCefHeader(event: OcsfEvent): void {
     let signature: string | undefined;
     let name: string | undefined;
@@ -331,6 +442,11 @@ export class CefEncoder {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + bytes + 1024));
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
+  }
+
+  private ensureFrom(offset: number, bytes: number): void {
+    this.off = offset;
+    this.ensure(bytes);
   }
 
   /** Writes ASCII text as is. */
@@ -528,6 +644,29 @@ export class CefEncoder {
     b.copy(out, 0, start, end);
     return out;
   }
+}
+
+const EXTENSION_SPECIAL = /[\\=\r\n]/;
+const LONE_SURROGATE = /[\ud800-\udfff]/;
+
+/** ` key=value`, the value cut to `max` characters and escaped; '' when there is no value. */
+function pair(keyEq: string, value: string | undefined, max: number): string {
+  if (value === undefined) return '';
+  if (value.length > max) value = truncateChars(value, max);
+  return EXTENSION_SPECIAL.test(value) ? keyEq + value.replace(EXT_SPECIAL_G, extensionReplacer) : keyEq + value;
+}
+
+/** ` key=value` for a value that needs no escaping (a number); '' when there is none. */
+function plainPair(keyEq: string, value: string | undefined): string {
+  return value === undefined ? '' : keyEq + value;
+}
+
+/** `src=`/`dst=` for IPv4, the labelled custom IPv6 field for IPv6, nothing for anything else. */
+function ipPair(v4KeyEq: string, v6LabelAndKey: string, ip: string | undefined): string {
+  if (ip === undefined) return '';
+  if (isIPv4(ip)) return v4KeyEq + ip;
+  if (isIPv6(ip)) return v6LabelAndKey + ip;
+  return '';
 }
 
 function attackIds(attacks: unknown): string | undefined {
