@@ -30,7 +30,7 @@ import { DEFAULT_LIMITS, KEY_SEPARATOR, WindowEngine } from '../plugins/processo
 import type { Observation, RawDetection, WindowRule } from '../plugins/processors/detect/engine.js';
 import { createWorkerPartitions, workerPartitions } from '../plugins/processors/detect/partitions.js';
 import type { RuleDefinition } from '../plugins/processors/detect/rules.js';
-import { decodeObservations, encodeObservations } from '../plugins/processors/detect/worker-protocol.js';
+import { decodeObservations, encodeObservations, STRIDE } from '../plugins/processors/detect/worker-protocol.js';
 import type { ObservationColumns } from '../plugins/processors/detect/worker-protocol.js';
 import { mapperTable, mapRecord } from '../plugins/processors/normalize/normalize.js';
 import { Engine } from '../plugins/receivers/generator/engine.js';
@@ -97,7 +97,8 @@ function recordingPartitions(sink: Observation[][], columnSink: ObservationColum
         close: () => inline.close(),
         observeBatch: (columns, tenant, watermark): Promise<RawDetection[]> => {
           sink.push(decodeObservations(columns));
-          columnSink.push(columns);
+          // The router writes its next batch over these numbers (inline partitions do not move them): keep a copy.
+          columnSink.push({ ...columns, numbers: columns.numbers.slice(0, columns.count * STRIDE) });
           return inline.observeBatch(columns, tenant, watermark);
         },
       };

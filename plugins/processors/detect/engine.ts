@@ -411,7 +411,8 @@ export class WindowEngine {
     for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
       const tenant = tenants[numbers[at + 2]!]!;
       this.advance(tenant, numbers[at + 7]!);
-      this.observeOne(numbers[at]!, numbers[at + 1]!, tenant, keys[numbers[at + 3]!]!, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
+      // Rule and stage as small integers (`| 0`): stored as such in the state and timers, not as boxed doubles.
+      this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, keys[numbers[at + 3]!]!, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
     }
     return this.take();
   }

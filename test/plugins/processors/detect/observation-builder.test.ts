@@ -33,12 +33,25 @@ test('columns hold each observation; keys as added, event ids once per event', (
     { rule: 3, stage: 1, tenant: 'acme', key: bob, time: 1000, value: 'x', weight: 1.5, uid: 'e1', watermark: 990 },
     { rule: 0, stage: 0, tenant: 'acme', key: ann, time: 1001, value: undefined, weight: 2, uid: 'e2', watermark: 991 },
   ]);
-  // take() starts a new batch with a buffer of its own (the old one may have been transferred).
+  // take() starts a new batch: a buffer that was not moved is written over, a moved one replaced.
   assert.equal(builder.size, 0);
   const next = builder.take();
   assert.equal(next.count, 0);
-  assert.notEqual(next.numbers.buffer, columns.numbers.buffer);
+  assert.equal(next.numbers.buffer, columns.numbers.buffer);
   assert.deepEqual([next.tenants, next.keys, next.values, next.uids], [[], [], [], []]);
+  structuredClone(next, { transfer: [next.numbers.buffer as ArrayBuffer] });
+  assert.equal(columns.numbers.byteLength, 0);
+  // Nothing added after the move: the empty batch gets a buffer that can be moved again.
+  const empty = builder.take();
+  assert.equal(empty.count, 0);
+  assert.equal(empty.numbers.byteLength, 0);
+  assert.notEqual(empty.numbers.buffer, columns.numbers.buffer);
+  structuredClone(empty, { transfer: [empty.numbers.buffer as ArrayBuffer] });
+  builder.add(2, 0, builder.addTenant('acme'), builder.addKey(ann), 3, 'e3', 1002, undefined, 1, 992);
+  const refilled = builder.take();
+  assert.deepEqual(decodeObservations(refilled), [{ rule: 2, stage: 0, tenant: 'acme', key: ann, time: 1002, value: undefined, weight: 1, uid: 'e3', watermark: 992 }]);
+  // It grew to 4 observations earlier; the new buffer starts at that size.
+  assert.equal(refilled.numbers.length, 4 * STRIDE);
 });
 
 test('clear() forgets an unfinished batch', () => {
