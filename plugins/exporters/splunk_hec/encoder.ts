@@ -51,6 +51,14 @@ function isOcsf(record: PipelineRecord): record is OcsfEvent {
   return typeof (record as { class_uid?: unknown }).class_uid === 'number';
 }
 
+/** Characters JSON.stringify escapes (quote, backslash, controls) or may (any surrogate, lone ones are escaped). */
+const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(value) for a string, without the call for the usual string that needs no escaping. */
+export function jsonString(value: string): string {
+  return JSON_SPECIAL.test(value) ? JSON.stringify(value) : '"' + value + '"';
+}
+
 function stringAt(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
@@ -70,7 +78,7 @@ class LastJson {
   of(value: string): string {
     if (value !== this.value) {
       this.value = value;
-      this.json = JSON.stringify(value);
+      this.json = jsonString(value);
     }
     return this.json;
   }
@@ -103,19 +111,19 @@ export class HecFieldWriter {
     const user = objectAt(event['user']);
     if (user !== undefined) {
       const name = stringAt(user['name']) ?? stringAt(user['uid']);
-      if (name !== undefined) out += ',"user":' + JSON.stringify(name);
+      if (name !== undefined) out += ',"user":' + jsonString(name);
     }
     const src = objectAt(event['src_endpoint']);
     if (src !== undefined) {
       const ip = stringAt(src['ip']);
-      if (ip !== undefined) out += ',"src_ip":' + JSON.stringify(ip);
+      if (ip !== undefined) out += ',"src_ip":' + jsonString(ip);
     }
     const eventCode = stringAt(metadata?.['event_code']);
     if (eventCode !== undefined) out += ',"event_code":' + this.eventCode.of(eventCode);
     const findingInfo = event['finding_info'];
     if (findingInfo !== undefined) {
       const rule = stringAt(objectAt(objectAt(findingInfo)?.['analytic'])?.['uid']);
-      if (rule !== undefined) out += ',"rule":' + JSON.stringify(rule);
+      if (rule !== undefined) out += ',"rule":' + jsonString(rule);
     }
     return out;
   }
