@@ -20,7 +20,10 @@
  * --latency-seconds S (2; 0 skips the phase), --throughput-rate R (0 = as fast as accepted),
  * --variants a,b (authwire,authwire-detect-w1,authwire-detect-w2,rsyslog), --out FILE
  * (data/bench-e2e.json), --idle-timeout S (15), --rsyslogd PATH, --require-rsyslog, --no-rsyslog,
- * --keep (keep the work directory with configs and logs).
+ * --keep (keep the work directory with configs and logs), --cpu-prof DIR (run the authwire servers
+ * under `node --cpu-prof`, profiles written to DIR when they stop; summarise them with
+ * `node dist/bench/e2e/profile.js DIR/*.cpuprofile`), --server-node-args "ARGS" (more node options
+ * for the authwire servers, e.g. "--trace-gc"; with --keep their output stays in the work directory).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -56,6 +59,10 @@ export interface HarnessOptions {
   rsyslogd: string | undefined;
   requireRsyslog: boolean;
   keep: boolean;
+  /** Run the authwire servers under `node --cpu-prof`, writing profiles here; undefined: no profiling. */
+  cpuProf: string | undefined;
+  /** More node options for the authwire servers (`--trace-gc`, ...), for profiling; empty normally. */
+  serverNodeArgs: string[];
 }
 
 export interface RunRecord {
@@ -114,7 +121,7 @@ export interface HarnessResult {
   timestamp: string;
   commit: string | undefined;
   machine: { nproc: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[]; rsyslog: string | undefined };
-  options: Omit<HarnessOptions, 'out' | 'keep'>;
+  options: Omit<HarnessOptions, 'out' | 'keep' | 'cpuProf' | 'serverNodeArgs'>;
   rsyslogMissing: string | undefined;
   variants: VariantResult[];
   /** authwire variant / rsyslog, for each measure (events/s: >1 is better for authwire; the others: <1). */
@@ -156,6 +163,8 @@ export function parseOptions(argv: string[]): HarnessOptions {
       'require-rsyslog': { type: 'boolean' },
       'no-rsyslog': { type: 'boolean' },
       keep: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
+      'server-node-args': { type: 'string' },
     },
     strict: true,
   });
@@ -178,6 +187,8 @@ export function parseOptions(argv: string[]): HarnessOptions {
     rsyslogd: values.rsyslogd,
     requireRsyslog: values['require-rsyslog'] === true,
     keep: values.keep === true,
+    cpuProf: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    serverNodeArgs: (values['server-node-args'] ?? '').split(/\s+/).filter((arg) => arg !== ''),
   };
 }
 
@@ -414,7 +425,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
         results.set(variant, result);
         try {
           const spec = AUTHWIRE_VARIANTS.find((v) => v.variant === variant);
-          const server = spec !== undefined ? await startAuthwire(spec, sinkPort, workDir) : await startRsyslog(rsyslog!.path, sinkPort, workDir);
+          const server = spec !== undefined ? await startAuthwire(spec, sinkPort, workDir, options.cpuProf, options.serverNodeArgs) : await startRsyslog(rsyslog!.path, sinkPort, workDir);
           servers.set(variant, server);
           result.pid = server.pid;
         } catch (error) {
@@ -492,7 +503,7 @@ export async function runHarness(options: HarnessOptions, log: (line: string) =>
   }
   const outsideRuns = { malformed: final?.malformed ?? 0, foreign: final?.foreign ?? 0 };
   const variants = [...results.values()].sort((a, b) => ALL_VARIANTS.indexOf(a.variant) - ALL_VARIANTS.indexOf(b.variant));
-  const { out: _out, keep: _keep, ...recorded } = options;
+  const { out: _out, keep: _keep, cpuProf: _cpuProf, serverNodeArgs: _serverNodeArgs, ...recorded } = options;
   return {
     timestamp: new Date(started).toISOString(),
     commit: gitCommit(),

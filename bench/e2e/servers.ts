@@ -175,13 +175,18 @@ service:
 `;
 }
 
-export async function startAuthwire(spec: AuthwireVariant, sinkPort: number, workDir: string): Promise<Server> {
+/**
+ * `cpuProfDir`: run under `node --cpu-prof`; the profile is written there when the server stops.
+ * `nodeArgs`: more node options (profiling: `--trace-gc`, ...).
+ */
+export async function startAuthwire(spec: AuthwireVariant, sinkPort: number, workDir: string, cpuProfDir?: string, nodeArgs: readonly string[] = []): Promise<Server> {
   const dir = join(workDir, spec.variant);
   mkdirSync(join(dir, 'data'), { recursive: true });
   return withFreePort((port) => {
     const config = join(dir, 'authwire.yaml');
     writeFileSync(config, authwireConfig(spec.variant, port, sinkPort, spec.detect));
-    const args = [CLI, 'run', '-c', config, '--workers', String(spec.workers), '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
+    const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${spec.variant}.${Date.now()}.cpuprofile`];
+    const args = [...nodeArgs, ...profile, CLI, 'run', '-c', config, '--workers', String(spec.workers), '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
     return startProcess(spec.variant, process.execPath, args, port, join(dir, 'authwire.log'), 30_000);
   });
 }
