@@ -50,6 +50,24 @@ export const MIN_MAX_MESSAGE_BYTES = 1024;
 export const MAX_MAX_MESSAGE_BYTES = 65_000;
 export const DEFAULT_VERSION = '0.1.0';
 
+/**
+ * Where the cef exporter's defaults differ from the shared helper's (see the README, "Batching and
+ * queue"): a syslog forwarder sends what it has at once (rsyslog's omfwd does), and holds at most
+ * this many records before the receivers are pushed back on.
+ */
+export const CEF_BATCH_TIMEOUT = '0s';
+export const CEF_QUEUE_SIZE = 10_000;
+
+/** The helper's schema sections with the cef exporter's own defaults in them. */
+function helperSchemaProperties(): Record<string, JsonSchema> {
+  const properties = exporterHelperSchemaProperties();
+  const batch = properties['batch'] as { properties: Record<string, JsonSchema> };
+  batch.properties['timeout'] = { ...batch.properties['timeout'], default: CEF_BATCH_TIMEOUT, description: 'Send a partial batch after this long; 0s: at the end of the event-loop turn that brought the records.' };
+  const queue = properties['sending_queue'] as { properties: Record<string, JsonSchema> };
+  queue.properties['queue_size'] = { ...queue.properties['queue_size'], default: CEF_QUEUE_SIZE };
+  return properties;
+}
+
 // Printable US-ASCII without space: what RFC 5424 allows in HOSTNAME and APP-NAME.
 const PRINTUSASCII = '^[!-~]+$';
 
@@ -109,11 +127,14 @@ export const configSchema: JsonSchema = {
       default: DEFAULT_MAX_MESSAGE_BYTES,
       description: 'Largest syslog message (header + CEF, framing excluded) in bytes; longer ones have their extension cut, visibly.',
     },
-    ...exporterHelperSchemaProperties(),
+    ...helperSchemaProperties(),
   },
 };
 
 export function createDefaultConfig(): CefExporterConfig {
+  const helper = exporterHelperDefaults();
+  helper.batch.timeout = CEF_BATCH_TIMEOUT;
+  helper.sending_queue.queue_size = CEF_QUEUE_SIZE;
   return {
     syslog_format: 'rfc5424',
     framing: 'octet_counting',
@@ -123,7 +144,7 @@ export function createDefaultConfig(): CefExporterConfig {
     device_product: 'authwire',
     device_version: DEFAULT_VERSION,
     max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-    ...exporterHelperDefaults(),
+    ...helper,
   };
 }
 
