@@ -44,7 +44,11 @@ for (const file of filesToLoad) {
   for (const task of [...bench.tasks]) {
     if (namedFiles.length === 0 && filters.length > 0 && !filters.some((word) => task.name.includes(word))) bench.remove(task.name);
   }
-  if (bench.tasks.length === 0) continue;
+  if (bench.tasks.length === 0) {
+    // Its setup may hold servers, sockets or worker threads that would keep the process alive.
+    await module.teardown?.();
+    continue;
+  }
   await bench.run();
   for (const task of bench.tasks) {
     const result = task.result;
