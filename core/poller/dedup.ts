@@ -9,7 +9,7 @@
  * Admission is two-phase, so a batch that downstream refused is not remembered as delivered:
  * `select()` returns the fresh records and a `commit()` to call once `consume()` resolved.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What goes into the checkpoint. */
 export interface DedupState {
@@ -121,5 +121,5 @@ export class OverlapDeduper {
 
 /** A stable id for a record whose API gives none: SHA-256 of its JSON text, 32 hex digits. */
 export function contentId(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return hash('sha256', text, 'hex').slice(0, 32);
 }

@@ -4,7 +4,7 @@
  * reason). The normalize processor does the JSON parsing, so every mapper gets a value, and
  * malformed JSON is reported in one place.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IamEvent } from './ocsf.js';
 
 export interface MapContext {
@@ -142,5 +142,6 @@ export function requiredEpochMs(object: JsonObject, key: string): { time: number
  * duplicates from overlapping polls or replays are recognisable downstream.
  */
 export function stableUid(format: string, content: string): string {
-  return createHash('sha256').update(format).update('\u0000').update(content).digest('hex').slice(0, 32);
+  // One-shot hash(): no Hash object per record (a measurable share of mapping records without ids).
+  return hash('sha256', `${format}\u0000${content}`, 'hex').slice(0, 32);
 }
