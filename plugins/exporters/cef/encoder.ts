@@ -191,9 +191,13 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** 9999-12-31T23:59:59.999Z: RFC 5424 has four-digit years. */
 const MAX_TIME = 253_402_300_799_999;
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
+/** `000`…`999`: the millisecond part of rt and of the RFC 5424 timestamp. */
+const MS3: readonly string[] = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+/** `.000Z`…`.999Z`. */
+const MS_Z: readonly string[] = MS3.map((ms) => `.${ms}Z`);
+
+/** `00`…`59`. */
+const PAD2: readonly string[] = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
 
 const ESCAPE = 1;
 const ESCAPE_LF = 2;
@@ -228,6 +232,10 @@ export class CefEncoder {
   // One-second memo of the formatted timestamp: events arrive roughly in time order.
   private cachedSecond = Number.NaN;
   private cachedStamp = '';
+  /** The cached second as epoch seconds text: rt is it and the milliseconds. */
+  private cachedSecondText = '';
+  private cachedDay = Number.NaN;
+  private cachedDayText = '';
   /**
    * The message is written straight into this buffer as UTF-8, escaping on the way: building it
    * as a string first and encoding that costs more than everything else together. The first
@@ -314,16 +322,31 @@ export class CefEncoder {
 
   private timestamp(time: number): string {
     const second = Math.floor(time / 1000);
-    if (second !== this.cachedSecond) {
-      const d = new Date(second * 1000);
-      this.cachedStamp = this.rfc5424
-        ? d.toISOString().slice(0, 19)
-        : `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate() < 10 ? ' ' : ''}${d.getUTCDate()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
-      this.cachedSecond = second;
+    if (second !== this.cachedSecond) this.cacheSecond(second);
+    return this.rfc5424 ? this.cachedStamp + MS_Z[time - second * 1000]! : this.cachedStamp;
+  }
+
+  private cacheSecond(second: number): void {
+    const day = Math.floor(second / 86_400);
+    if (day !== this.cachedDay) {
+      const d = new Date(day * 86_400_000);
+      // `YYYY-MM-DDT` or `Mmm dd `.
+      this.cachedDayText = this.rfc5424 ? d.toISOString().slice(0, 11) : `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate() < 10 ? ' ' : ''}${d.getUTCDate()} `;
+      this.cachedDay = day;
     }
-    if (!this.rfc5424) return this.cachedStamp;
-    const ms = time - second * 1000;
-    return `${this.cachedStamp}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+    const s = second - day * 86_400;
+    const minutes = Math.floor(s / 60);
+    this.cachedStamp = this.cachedDayText + PAD2[Math.floor(minutes / 60)]! + ':' + PAD2[minutes % 60]! + ':' + PAD2[s % 60]!;
+    this.cachedSecondText = String(second);
+    this.cachedSecond = second;
+  }
+
+  /** `time` (whole epoch milliseconds) as text. */
+  private rtText(time: number): string {
+    const second = Math.floor(time / 1000);
+    if (second === 0) return String(time);
+    if (second !== this.cachedSecond) this.cacheSecond(second);
+    return this.cachedSecondText + MS3[time - second * 1000]!;
   }
 
   /**
@@ -366,7 +389,7 @@ export class CefEncoder {
     const src = obj(event['src_endpoint']);
     const dst = obj(event['dst_endpoint']);
 
-    let out = 'rt=' + time;
+    let out = 'rt=' + this.rtText(time);
     out += pair(' externalId=', str(metadata.uid), MAX.externalId);
     out += pair(' cat=', className(event), MAX.cat);
     out += pair(' act=', activityName(event), MAX.act);
