@@ -199,9 +199,17 @@ export class DetectProcessor implements Processor {
   private readonly slotOf: readonly number[];
   private readonly slotFields: readonly (readonly Accessor[])[];
   private readonly slotKeys: Map<string, KeyRef>[];
-  /** Per slot, the event whose key `slotRef` holds (undefined there: the event lacks a group-by field). */
+  /**
+   * Whether keys are dictionary-encoded per batch (`slotKeys`): only when a partition's columns
+   * are cloned to a worker thread. Inline partitions read the columns where they are, so each
+   * (event, slot) adds its key string as built: a Map lookup and insert per new key costs more
+   * than the repeated strings it would save.
+   */
+  private dictionary = true;
+  /** Per slot, the event whose key `slotPartition` / `slotIndex` hold (index -1: the event lacks a group-by field). */
   private readonly slotEvent: Float64Array;
-  private readonly slotRef: (KeyRef | undefined)[];
+  private readonly slotPartition: Int32Array;
+  private readonly slotIndex: Int32Array;
   /** Numbers the routed events (stamps for the per-event slot cache and the event-id runs). */
   private eventSerial = 0;
   private readonly watermarks = new Map<string, number>();
@@ -223,7 +231,8 @@ export class DetectProcessor implements Processor {
     ({ slotOf: this.slotOf, fields: this.slotFields } = keySlots(this.rules));
     this.slotKeys = this.slotFields.map(() => new Map());
     this.slotEvent = new Float64Array(this.slotFields.length).fill(-1);
-    this.slotRef = this.slotFields.map(() => undefined);
+    this.slotPartition = new Int32Array(this.slotFields.length);
+    this.slotIndex = new Int32Array(this.slotFields.length);
     this.limits = { ...DEFAULT_LIMITS, latenessMs: this.latenessMs, maxKeysPerRule: config.max_keys_per_rule };
     this.partitionCount = config.workers ?? settings.workers;
     this.makePartitions = this.partitionCount === 0 ? inlinePartitions : makePartitions;
@@ -234,6 +243,7 @@ export class DetectProcessor implements Processor {
     this.partitions = await this.makePartitions(this.rules.map((rule) => rule.window), this.limits, Math.max(1, this.partitionCount));
     this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
     this.builders = this.partitions.map(() => new ObservationBuilder());
+    this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
     this.state = 'started';
   }
 
@@ -344,14 +354,12 @@ export class DetectProcessor implements Processor {
         if (!filters[s]!(event)) continue;
         const rule = route.rule;
         const slot = this.slotOf[rule.index]!;
-        let ref: KeyRef | undefined;
-        if (this.slotEvent[slot] === serial) ref = this.slotRef[slot];
-        else {
-          ref = this.keyRef(slot, event, tenant);
+        if (this.slotEvent[slot] !== serial) {
+          this.keyRef(slot, event, tenant);
           this.slotEvent[slot] = serial;
-          this.slotRef[slot] = ref;
         }
-        if (ref === undefined) {
+        const keyIndex = this.slotIndex[slot]!;
+        if (keyIndex < 0) {
           this.counters.unkeyed++;
           break;
         }
@@ -367,18 +375,40 @@ export class DetectProcessor implements Processor {
         const weights = rule.weights;
         for (let w = 0; w < weights.length; w++) if (weights[w]!.filter(event)) weight *= weights[w]!.weight;
         this.counters.observations++;
-        this.builders[ref.partition]!.add(rule.index, route.stages[s]!, 0, ref.index, serial, uid, time, value, weight, watermark);
+        this.builders[this.slotPartition[slot]!]!.add(rule.index, route.stages[s]!, 0, keyIndex, serial, uid, time, value, weight, watermark);
       }
     }
   }
 
-  /** The event's key for a slot in the batch being routed, or undefined when it lacks a group-by field. */
-  private keyRef(slot: number, event: unknown, tenant: string): KeyRef | undefined {
+  /**
+   * Sets `slotPartition` / `slotIndex` to the event's key for a slot in the batch being routed
+   * (index -1 when it lacks a group-by field).
+   */
+  private keyRef(slot: number, event: unknown, tenant: string): void {
     const fields = this.slotFields[slot]!;
+    if (!this.dictionary) {
+      let key = tenant;
+      for (let f = 0; f < fields.length; f++) {
+        const part = keyPart(fields[f]!(event));
+        if (part === undefined) {
+          this.slotIndex[slot] = -1;
+          return;
+        }
+        key = key + KEY_SEPARATOR + part;
+      }
+      const builders = this.builders;
+      const partition = builders.length === 1 ? 0 : partitionOf(key, builders.length);
+      this.slotPartition[slot] = partition;
+      this.slotIndex[slot] = builders[partition]!.addKey(key);
+      return;
+    }
     let values = '';
     for (let f = 0; f < fields.length; f++) {
       const part = keyPart(fields[f]!(event));
-      if (part === undefined) return undefined;
+      if (part === undefined) {
+        this.slotIndex[slot] = -1;
+        return;
+      }
       values = f === 0 ? part : values + KEY_SEPARATOR + part;
     }
     const known = this.slotKeys[slot]!;
@@ -389,6 +419,7 @@ export class DetectProcessor implements Processor {
       ref = { partition, index: this.builders[partition]!.addKey(key) };
       known.set(values, ref);
     }
-    return ref;
+    this.slotPartition[slot] = ref.partition;
+    this.slotIndex[slot] = ref.index;
   }
 }
