@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigIssue } from '../core/config/issues.js';
@@ -33,4 +34,14 @@ export async function writeConfigDir(files: Record<string, string>): Promise<str
   const dir = mkdtempSync(join(tmpdir(), 'authwire-test-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/**
+ * Whether a TLS test can make its certificates: false when openssl is installed, else the reason
+ * to skip. Under CI=true a missing openssl throws instead (CI installs it; a skip there proves nothing).
+ */
+export function opensslSkip(what: string): false | string {
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0) return false;
+  if (process.env.CI === 'true') throw new Error(`openssl is needed for ${what} and is required when CI=true`);
+  return `openssl is not installed: ${what} skipped`;
 }

@@ -12,7 +12,7 @@ import { RecordingHost, testSettings } from '../../../../core/testing.js';
 import type { CefExporterConfig } from '../../../../plugins/exporters/cef/config.js';
 import { cefExporterFactory } from '../../../../plugins/exporters/cef/index.js';
 import { CefSender } from '../../../../plugins/exporters/cef/sender.js';
-import { waitFor } from '../../../helpers.js';
+import { opensslSkip, waitFor } from '../../../helpers.js';
 import { openObjects } from '../schema.js';
 import { authEvent, oktaRaw } from '../testrecords.js';
 import { parseCef, parseRfc5424 } from './cef-parser.js';
@@ -162,16 +162,7 @@ test('abort while the peer does not read: the write rejects retryably and the co
   await waitFor(() => sender.disconnects === 1, 5000, 'the connection to be dropped');
 });
 
-function openssl(): string | undefined {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return 'openssl';
-  } catch {
-    return undefined;
-  }
-}
-
-test('TLS: verified against a CA file with server_name; refused without it; through the exporter', { skip: openssl() === undefined ? 'openssl is not installed' : false, timeout: 12_000 }, async (t) => {
+test('TLS: verified against a CA file with server_name; refused without it; through the exporter', { skip: opensslSkip('the cef TLS test'), timeout: 12_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authwire-cef-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const key = join(dir, 'key.pem');

@@ -16,6 +16,7 @@ import { RetryableError } from '../../../../core/errors.js';
 import { retryDelayMs } from '../../../../plugins/exporters/otlp/grpc-sender.js';
 import { authEvent } from '../../exporters/testrecords.js';
 import { decodeOfficialResponse, encodeOfficial, requestOf, startReceiver } from './helpers.js';
+import { opensslSkip } from '../../../helpers.js';
 import { EVENTS, assertBodyMode, exportEvents } from './exporting.js';
 
 const METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
@@ -116,16 +117,7 @@ test('otlp exporter (protocol grpc) → receiver: queue_full is retried after th
   }
 });
 
-function openssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-test('TLS: HTTPS and gRPC over TLS with the same certificate; the exporter verifies it with ca_file', { skip: openssl() ? false : 'openssl is not installed' }, async () => {
+test('TLS: HTTPS and gRPC over TLS with the same certificate; the exporter verifies it with ca_file', { skip: opensslSkip('the otlp TLS test') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'authwire-otlp-tls-'));
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');

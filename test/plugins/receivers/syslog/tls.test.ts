@@ -10,20 +10,9 @@ import { CollectingConsumer, RecordingHost, testSettings } from '../../../../cor
 import { syslogReceiverFactory } from '../../../../plugins/receivers/syslog/index.js';
 import type { SyslogConfig } from '../../../../plugins/receivers/syslog/config.js';
 import { SyslogReceiver } from '../../../../plugins/receivers/syslog/syslog.js';
-import { waitFor } from '../../../helpers.js';
+import { opensslSkip, waitFor } from '../../../helpers.js';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = hasOpenssl();
-if (!available && process.env.CI === 'true') throw new Error('openssl is needed for the syslog TLS tests and is required on CI');
-const skip = available ? false : 'openssl not found: the syslog TLS tests need it to make certificates';
+const skip = opensslSkip('the syslog TLS tests');
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA (EC keys: fast). */
 function makeCertificates(): { dir: string; ca: Buffer; clientCert: Buffer; clientKey: Buffer } {
