@@ -30,6 +30,8 @@ export interface DetectConfig {
   suppress: string;
   /** Keys tracked per rule per partition; beyond it new keys are counted, not tracked. */
   max_keys_per_rule: number;
+  /** With worker threads: batches routed and passed on whose findings are still being counted. */
+  max_batches_in_flight: number;
 }
 
 const overrideSchema: JsonSchema = {
@@ -55,6 +57,7 @@ export const configSchema: JsonSchema = {
     allowed_lateness: { type: 'string', format: 'duration' },
     suppress: { type: 'string', format: 'duration' },
     max_keys_per_rule: { type: 'integer', minimum: 1 },
+    max_batches_in_flight: { type: 'integer', minimum: 1, maximum: 64 },
   },
 };
 
@@ -67,5 +70,6 @@ export function createDefaultConfig(): DetectConfig {
     allowed_lateness: '1m',
     suppress: '15m',
     max_keys_per_rule: 100_000,
+    max_batches_in_flight: 4,
   };
 }

@@ -1,6 +1,6 @@
 import type { Batch, Consumer, CreateSettings, DeadLetter, Host, PipelineRecord, Processor } from '../../../core/api.js';
 import { parseDuration } from '../../../core/duration.js';
-import { PermanentError } from '../../../core/errors.js';
+import { PermanentError, errorCode, errorMessage, isRetryable } from '../../../core/errors.js';
 import { builtinRules } from './builtin.js';
 import type { BuiltinOverride, DetectConfig } from './config.js';
 import { DEFAULT_LIMITS, KEY_SEPARATOR, WindowEngine } from './engine.js';
@@ -13,7 +13,10 @@ import type { RouterRule, RuleDefinition } from './rules.js';
 import { decodeObservations, ObservationBuilder } from './worker-protocol.js';
 import type { ObservationColumns } from './worker-protocol.js';
 
-/** One share of the keyed state: on a worker thread, or inline. Calls are made one at a time. */
+/**
+ * One share of the keyed state: on a worker thread, or inline. Calls may overlap (batches in
+ * flight); a partition works on them in the order they were made.
+ */
 export interface Partition {
   observe(observations: Observation[]): Promise<RawDetection[]>;
   /** Moves watermarks on; returns what became due. */
@@ -46,6 +49,8 @@ export class InlinePartition implements Partition {
   }
   async close(): Promise<void> {}
 }
+
+type EvaluationOutcome = { detections: RawDetection[] } | { error: unknown };
 
 export type PartitionFactory = (rules: readonly WindowRule[], limits: EngineLimits, count: number) => Promise<Partition[]>;
 
@@ -168,6 +173,10 @@ export interface DetectCounters {
   detections: number;
   /** Events a rule's filter matched but that lack its group_by or counted field (not counted by that rule). */
   unkeyed: number;
+  /** Batches whose evaluation failed on a partition after their events were passed on (each reported and dead-lettered). */
+  partitionFailures: number;
+  /** Findings downstream refused for good (dead-lettered). */
+  findingsRefused: number;
 }
 
 /**
@@ -184,7 +193,7 @@ export class DetectProcessor implements Processor {
   private readonly routes: Map<number, readonly Route[]>;
   /** The same for the classes no filter names. */
   private readonly otherRoutes: readonly Route[];
-  readonly counters: DetectCounters = { late: 0, observations: 0, detections: 0, unkeyed: 0 };
+  readonly counters: DetectCounters = { late: 0, observations: 0, detections: 0, unkeyed: 0, partitionFailures: 0, findingsRefused: 0 };
   private readonly outOfOrdernessMs: number;
   private readonly latenessMs: number;
   private readonly limits: EngineLimits;
@@ -215,8 +224,20 @@ export class DetectProcessor implements Processor {
   private readonly watermarks = new Map<string, number>();
   private host: Host | undefined;
   private state: 'created' | 'started' | 'stopped' = 'created';
-  /** Batches are processed one at a time, so state sees events in one order. */
+  /** Batches are routed one at a time, so state sees events in one order. */
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Whether batches are pipelined: with partitions on worker threads, `consume` resolves once a
+   * batch is routed and its events passed on, and the findings follow when the partitions
+   * return them, so the router works on the next batch while the workers count this one.
+   * Inline partitions have counted by the time routing ends: their findings go with the batch.
+   */
+  private pipelined = false;
+  private readonly maxBatchesInFlight: number;
+  /** Per batch in flight, oldest first: settles once its findings are passed on. */
+  private readonly inFlight: Promise<void>[] = [];
+  /** The last batch's delivery of findings: each waits for the one before, so findings leave in batch order. */
+  private delivered: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly settings: CreateSettings,
@@ -235,6 +256,7 @@ export class DetectProcessor implements Processor {
     this.slotIndex = new Int32Array(this.slotFields.length);
     this.limits = { ...DEFAULT_LIMITS, latenessMs: this.latenessMs, maxKeysPerRule: config.max_keys_per_rule };
     this.partitionCount = config.workers ?? settings.workers;
+    this.maxBatchesInFlight = config.max_batches_in_flight;
     this.makePartitions = this.partitionCount === 0 ? inlinePartitions : makePartitions;
   }
 
@@ -244,6 +266,7 @@ export class DetectProcessor implements Processor {
     this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
     this.builders = this.partitions.map(() => new ObservationBuilder());
     this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
+    this.pipelined = this.dictionary;
     this.state = 'started';
   }
 
@@ -251,10 +274,29 @@ export class DetectProcessor implements Processor {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     await this.queue.catch(() => {});
+    await this.drain();
     await Promise.all(this.partitions.map((partition) => partition.close()));
     this.partitions = [];
-    const { late, observations, detections, unkeyed } = this.counters;
-    this.settings.logger.info('detector stopped', { observations, detections, late_events: late, unkeyed_matches: unkeyed });
+    const { late, observations, detections, unkeyed, partitionFailures, findingsRefused } = this.counters;
+    this.settings.logger.info('detector stopped', { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused });
+  }
+
+  metrics(): Record<string, number> {
+    const { late, observations, detections, unkeyed, partitionFailures, findingsRefused } = this.counters;
+    return { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused, batches_in_flight: this.inFlight.length };
+  }
+
+  /**
+   * Resolves once every batch taken so far has passed its findings on (with worker threads,
+   * findings follow their batch's events; see `pipelined`).
+   */
+  async settled(): Promise<void> {
+    await this.queue;
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1];
   }
 
   consume(batch: Batch): Promise<void> {
@@ -272,7 +314,7 @@ export class DetectProcessor implements Processor {
    */
   flush(): Promise<void> {
     if (this.state !== 'started') return Promise.reject(new PermanentError(this.state === 'stopped' ? 'shut_down' : 'not_started', `${this.settings.id} is not running`));
-    const run = this.queue.then(() => this.flushAll());
+    const run = this.queue.then(() => this.drain()).then(() => this.flushAll());
     this.queue = run.catch(() => {});
     return run;
   }
@@ -288,8 +330,9 @@ export class DetectProcessor implements Processor {
   }
 
   private async process(batch: Batch): Promise<void> {
+    // Bounded pipelining: the oldest batch's findings out before another batch goes in.
+    while (this.inFlight.length >= this.maxBatchesInFlight) await this.inFlight[0];
     const tenant = batch.tenant;
-    const partitions = this.partitions;
     const builders = this.builders;
     // One tenant per batch: its index in every partition's columns is 0.
     for (let i = 0; i < builders.length; i++) {
@@ -319,7 +362,43 @@ export class DetectProcessor implements Processor {
       this.route(record, tenant, time, watermark);
     }
     this.watermarks.set(tenant, watermark);
-    const columns = builders.map((builder) => builder.take());
+    const evaluation = this.evaluate(tenant, watermark);
+    if (!this.pipelined) {
+      const detections = await evaluation;
+      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
+      const findings = this.findingsOf(detections);
+      const out = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
+      if (out.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records: out } : batch);
+      return;
+    }
+    // Settled at once, so that a failure waiting for its turn is not an unhandled rejection.
+    const outcome = evaluation.then((detections): EvaluationOutcome => ({ detections }), (error: unknown): EvaluationOutcome => ({ error }));
+    const passedOn = (async () => {
+      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
+      if (batch.records.length > 0) await this.next.consume(batch);
+    })();
+    const previous = this.delivered;
+    const delivery = (async () => {
+      await previous;
+      // Findings follow their batch's events: after them, whether or not downstream took those (a refused batch comes back as a new one).
+      await passedOn.catch(() => {});
+      try {
+        await this.deliver(tenant, batch.records, await outcome);
+      } catch (error) {
+        // A bug building findings: reported, never an unhandled rejection that stops the process.
+        this.host!.reportError(error);
+      }
+    })();
+    this.delivered = delivery;
+    this.inFlight.push(delivery);
+    void delivery.finally(() => this.inFlight.splice(this.inFlight.indexOf(delivery), 1));
+    await passedOn;
+  }
+
+  /** Sends the routed columns to the partitions; resolves with the batch's detections in output order. */
+  private async evaluate(tenant: string, watermark: number): Promise<RawDetection[]> {
+    const partitions = this.partitions;
+    const columns = this.builders.map((builder) => builder.take(this.pipelined));
     let lists: RawDetection[][];
     if (this.columnar) lists = await Promise.all(partitions.map((partition, i) => partition.observeBatch!(columns[i]!, tenant, watermark)));
     else {
@@ -331,10 +410,55 @@ export class DetectProcessor implements Processor {
     const detections = lists.length === 1 ? lists[0]! : lists.flat();
     detections.sort(compareDetections);
     this.counters.detections += detections.length;
-    if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
-    const findings = detections.map((detection) => buildFinding(this.rules[detection.rule]!, detection));
-    const out = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
-    if (out.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records: out } : batch);
+    return detections;
+  }
+
+  private findingsOf(detections: readonly RawDetection[]): PipelineRecord[] {
+    return detections.map((detection) => buildFinding(this.rules[detection.rule]!, detection));
+  }
+
+  /**
+   * A pipelined batch's end: its findings passed on. A retryable refusal is retried with back-off
+   * while the processor runs (the batches behind wait, which holds the receivers back), then
+   * dead-lettered; a permanent one is dead-lettered at once. When a partition failed, the batch's
+   * events were already passed on and cannot be refused any more: the failure is reported and the
+   * events are dead-lettered, so that they can be replayed through the rules.
+   */
+  private async deliver(tenant: string, records: readonly PipelineRecord[], outcome: EvaluationOutcome): Promise<void> {
+    if ('error' in outcome) {
+      this.counters.partitionFailures++;
+      this.host!.reportError(outcome.error);
+      const detail = `passed on, but not counted by the detection rules: ${errorMessage(outcome.error)}`;
+      await this.deadLetterSafely(tenant, records.filter(isOcsf).map((record) => ({ reason: 'detect_partition_failed', detail, format: logNameOf(record), original: record, observedTime: record.time })));
+      return;
+    }
+    const detections = outcome.detections;
+    if (detections.length === 0) return;
+    const findings = this.findingsOf(detections);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.next.consume({ tenant, records: findings });
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || this.state !== 'started') {
+          this.counters.findingsRefused += findings.length;
+          this.host!.reportError(error);
+          const detail = `the detector's findings were refused downstream (${errorCode(error)}): ${errorMessage(error)}`;
+          await this.deadLetterSafely(tenant, findings.map((finding) => ({ reason: 'detect_findings_refused', detail, format: 'detection_finding', original: finding, observedTime: (finding as { time: number }).time })));
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
+  private async deadLetterSafely(tenant: string, letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    try {
+      await this.host!.deadLetter(tenant, letters);
+    } catch (error) {
+      this.host!.reportError(error);
+    }
   }
 
   /**

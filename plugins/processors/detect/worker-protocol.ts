@@ -187,12 +187,15 @@ export class ObservationBuilder {
   /**
    * The batch's columns; the builder starts a new batch. `numbers` may be transferred: a moved
    * buffer is replaced, one that stayed (an inline partition has read it by the time the next
-   * batch is routed) is written over by the next batch, sparing an allocation per batch.
+   * batch is routed) is written over by the next batch, sparing an allocation per batch, unless
+   * `handOver` says the caller may still read it then (batches in flight to worker threads).
    */
-  take(): ObservationColumns {
+  take(handOver = false): ObservationColumns {
     // Nothing added since the last buffer was moved: an empty one (a moved buffer cannot be sent again).
     if (this.numbers.byteLength === 0) this.numbers = new Float64Array(0);
     const columns: ObservationColumns = { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids };
+    // The caller keeps the columns past the next batch (queued for a worker thread): the next batch gets a buffer of its own.
+    if (handOver) this.numbers = new Float64Array(0);
     this.count = 0;
     this.tenants = [];
     this.keys = [];

@@ -126,25 +126,35 @@ test('a worker that cannot be loaded fails startup', async () => {
   await assert.rejects(broken([countRule], DEFAULT_LIMITS, 2), { code: 'detect_worker_failed' });
 });
 
-test('a crashing worker rejects the batch as retryable, never the process; the partition restarts empty', async () => {
+test('a crashing worker never stops the process: the failure is reported, the batch dead-lettered, and the partition restarts empty', async () => {
   const crashing = createWorkerPartitions({ filename: new URL('./partitions-crash-worker.js', import.meta.url) });
   const out = new CollectingConsumer();
+  const host = new RecordingHost();
   const rules: RuleDefinition[] = [{ id: 'logins', name: 'Logins', description: '', severity: 'low', attack: [], type: 'event_count', filter: { class_uid: 3002 }, group_by: ['user.name'], timespan: '1m', condition: { gte: 2 }, suppress: '0s' }];
   const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules, workers: 1 }, out, crashing);
-  await processor.start(new RecordingHost());
+  await processor.start(host);
   const event = (user: string, i: number): PipelineRecord => ({ class_uid: 3002, time: T0 + i, user: { name: user }, metadata: { uid: `u${i}`, tenant_uid: 'acme', version: '1.8.0', product: { name: 'test' } } }) as unknown as PipelineRecord;
+  const findings = (): [number, string[]][] =>
+    (out.records.filter((r) => (r as { class_uid: number }).class_uid === 2004) as { time: number; finding_info: { related_events: { uid: string }[] } }[]).map((f) => [f.time, f.finding_info.related_events.map((e) => e.uid)]);
   try {
     await processor.consume({ tenant: 'acme', records: [event('ann', 0)] });
-    const failure = await processor.consume({ tenant: 'acme', records: [event('ann', 1), event('x!crash', 2)] }).then(() => undefined, (error: unknown) => error);
-    assert.ok(failure instanceof Error, 'the batch must be refused');
-    assert.equal((failure as { code?: string }).code, 'detect_worker_failed');
-    assert.equal(isRetryable(failure), true);
+    // The batch's events are passed on before its partition answers; the crash comes after.
+    await processor.consume({ tenant: 'acme', records: [event('ann', 1), event('x!crash', 2)] });
+    await processor.settled();
+    assert.deepEqual(out.records.map((r) => (r as { metadata: { uid: string } }).metadata.uid), ['u0', 'u1', 'u2']);
+    assert.equal(host.errors.length, 1);
+    assert.equal((host.errors[0] as { code?: string }).code, 'detect_worker_failed');
+    assert.equal(isRetryable(host.errors[0]), true);
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_partition_failed', 'u1'], ['detect_partition_failed', 'u2']]);
+    assert.equal(processor.metrics().partition_failures, 1);
     // The state of the dead thread is gone: one more event of ann is the first of its window again.
     await processor.consume({ tenant: 'acme', records: [event('ann', 3)] });
-    assert.deepEqual(out.records.filter((r) => (r as { class_uid: number }).class_uid === 2004), []);
+    await processor.settled();
+    assert.deepEqual(findings(), []);
     await processor.consume({ tenant: 'acme', records: [event('ann', 4)] });
-    const findings = out.records.filter((r) => (r as { class_uid: number }).class_uid === 2004) as { time: number; finding_info: { related_events: { uid: string }[] } }[];
-    assert.deepEqual(findings.map((f) => [f.time, f.finding_info.related_events.map((e) => e.uid)]), [[T0 + 4, ['u3', 'u4']]]);
+    await processor.settled();
+    assert.deepEqual(findings(), [[T0 + 4, ['u3', 'u4']]]);
+    assert.equal(processor.metrics().batches_in_flight, 0);
   } finally {
     await processor.shutdown();
   }

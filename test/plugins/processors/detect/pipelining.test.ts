@@ -1,0 +1,196 @@
+/**
+ * Pipelined batches (partitions on worker threads): `consume` resolves once a batch is routed and
+ * its events passed on; its findings follow, in batch order, with at most
+ * `max_batches_in_flight` batches being counted at once; findings downstream refuses are retried
+ * (retryable) or dead-lettered (permanent), never lost in silence.
+ *
+ * The partitions here are inline engines behind a gate the test opens, so that the test decides
+ * when each batch's counting ends (the real worker transport is covered by partitions.test.ts
+ * and the determinism tests).
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import type { Batch, PipelineRecord } from '../../../../core/api.js';
+import { PermanentError, RetryableError } from '../../../../core/errors.js';
+import { CollectingConsumer, RecordingHost, testSettings } from '../../../../core/testing.js';
+import { createDefaultConfig } from '../../../../plugins/processors/detect/config.js';
+import { DetectProcessor, InlinePartition } from '../../../../plugins/processors/detect/detect.js';
+import type { Partition, PartitionFactory } from '../../../../plugins/processors/detect/detect.js';
+import type { RawDetection } from '../../../../plugins/processors/detect/engine.js';
+import type { RuleDefinition } from '../../../../plugins/processors/detect/rules.js';
+
+const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+const TENANT = 'acme';
+
+/** Every sign-in is a detection of its own (one per user and event), so each batch has findings to pass on. */
+const RULES: RuleDefinition[] = [
+  { id: 'signin', name: 'Sign-in', description: '', severity: 'low', attack: [], type: 'event_count', filter: { class_uid: 3002 }, group_by: ['user.name'], timespan: '1m', condition: { gte: 1 }, suppress: '0s' },
+];
+
+function signIn(i: number): PipelineRecord {
+  return { class_uid: 3002, time: T0 + i, user: { name: `user${i}` }, metadata: { uid: `e${i}`, tenant_uid: TENANT, version: '1.8.0', product: { name: 'test' } } } as unknown as PipelineRecord;
+}
+
+/** Partitions that count inline but answer only when the test releases the batch (in any order). */
+class GatedPartitions {
+  /** Per call, in the order made: the function that lets it answer. */
+  readonly gates: (() => void)[] = [];
+  readonly factory: PartitionFactory = async (rules, limits, count) =>
+    Array.from({ length: count }, (): Partition => {
+      const inline = new InlinePartition(rules, limits);
+      return {
+        observe: (observations) => inline.observe(observations),
+        tick: (watermarks) => inline.tick(watermarks),
+        close: () => inline.close(),
+        observeBatch: async (columns, tenant, watermark): Promise<RawDetection[]> => {
+          // Counted now, in call order (as a partition must); answered when released.
+          const detections = await inline.observeBatch(columns, tenant, watermark);
+          await new Promise<void>((resolve) => this.gates.push(resolve));
+          return detections;
+        },
+      };
+    });
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function uidsOf(consumer: CollectingConsumer): string[] {
+  return consumer.batches.flatMap((batch) => batch.records.map((r) => ((r as { class_uid: number }).class_uid === 2004 ? `finding:${(r as unknown as { finding_info: { related_events: { uid: string }[] } }).finding_info.related_events[0]!.uid}` : (r as unknown as { metadata: { uid: string } }).metadata.uid)));
+}
+
+async function started(partitions: PartitionFactory, next: CollectingConsumer, host = new RecordingHost(), maxInFlight = 2): Promise<DetectProcessor> {
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: TENANT }), { ...createDefaultConfig(), rules: RULES, workers: 1, max_batches_in_flight: maxInFlight }, next, partitions);
+  await processor.start(host);
+  return processor;
+}
+
+test('consume resolves once the events are passed on; the findings follow in batch order, whatever order the partitions answer in', async () => {
+  const gated = new GatedPartitions();
+  const out = new CollectingConsumer();
+  const processor = await started(gated.factory, out);
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+    await processor.consume({ tenant: TENANT, records: [signIn(1)] });
+    assert.deepEqual(uidsOf(out), ['e0', 'e1']);
+    assert.equal(processor.metrics().batches_in_flight, 2);
+    // The second batch's partition answers first: its findings still wait for the first batch's.
+    gated.gates[1]!();
+    await tick();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1']);
+    gated.gates[0]!();
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'finding:e1']);
+    assert.equal(processor.metrics().batches_in_flight, 0);
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+});
+
+test('max_batches_in_flight bounds the batches being counted: the next consume waits for the oldest batch\'s findings', async () => {
+  const gated = new GatedPartitions();
+  const out = new CollectingConsumer();
+  const processor = await started(gated.factory, out);
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+    await processor.consume({ tenant: TENANT, records: [signIn(1)] });
+    let thirdTaken = false;
+    const third = processor.consume({ tenant: TENANT, records: [signIn(2)] }).then(() => {
+      thirdTaken = true;
+    });
+    await tick();
+    assert.equal(thirdTaken, false);
+    assert.deepEqual(uidsOf(out), ['e0', 'e1']);
+    gated.gates[0]!();
+    await third;
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'e2']);
+    gated.gates[1]!();
+    gated.gates[2]!();
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'e2', 'finding:e1', 'finding:e2']);
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+});
+
+/** Takes events; refuses findings as told, then takes them. */
+class RefusingConsumer extends CollectingConsumer {
+  refusals: Error[] = [];
+  override async consume(batch: Batch): Promise<void> {
+    const isFindings = batch.records.every((r) => (r as { class_uid: number }).class_uid === 2004);
+    if (isFindings && this.refusals.length > 0) throw this.refusals.shift()!;
+    await super.consume(batch);
+  }
+}
+
+test('findings refused retryably downstream are sent again until taken, once each', async () => {
+  const gated = new GatedPartitions();
+  const out = new RefusingConsumer();
+  out.refusals = [new RetryableError('queue_full', 'full'), new RetryableError('queue_full', 'still full')];
+  const host = new RecordingHost();
+  const processor = await started(gated.factory, out, host);
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
+    gated.gates[0]!();
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'finding:e1']);
+    assert.equal(out.refusals.length, 0);
+    assert.deepEqual(host.errors, []);
+    assert.deepEqual(host.deadLetters, []);
+    assert.equal(processor.metrics().findings_refused, 0);
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+});
+
+test('findings refused for good are dead-lettered with the reason, counted and reported', async () => {
+  const gated = new GatedPartitions();
+  const out = new RefusingConsumer();
+  out.refusals = [new PermanentError('tenant_mismatch', 'not this tenant')];
+  const host = new RecordingHost();
+  const processor = await started(gated.factory, out, host);
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
+    gated.gates[0]!();
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1']);
+    assert.deepEqual(host.deadLetters.map((l) => [l.tenant, l.reason, l.format, (l.original as { finding_info: { related_events: { uid: string }[] } }).finding_info.related_events[0]!.uid]), [
+      [TENANT, 'detect_findings_refused', 'detection_finding', 'e0'],
+      [TENANT, 'detect_findings_refused', 'detection_finding', 'e1'],
+    ]);
+    assert.equal(host.deadLetters[0]!.detail, "the detector's findings were refused downstream (tenant_mismatch): not this tenant");
+    assert.equal(host.errors.length, 1);
+    assert.equal(processor.metrics().findings_refused, 2);
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+});
+
+test('shutdown waits for the batches in flight and passes their findings on', async () => {
+  const gated = new GatedPartitions();
+  const out = new CollectingConsumer();
+  const processor = await started(gated.factory, out);
+  await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+  const stopped = processor.shutdown();
+  await tick();
+  assert.deepEqual(uidsOf(out), ['e0']);
+  gated.gates[0]!();
+  await stopped;
+  assert.deepEqual(uidsOf(out), ['e0', 'finding:e0']);
+});
+
+test('inline partitions (workers: 0) are not pipelined: the findings go in the same batch as the events', async () => {
+  const out = new CollectingConsumer();
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: TENANT }), { ...createDefaultConfig(), rules: RULES, workers: 0 }, out);
+  await processor.start(new RecordingHost());
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
+    assert.equal(out.batches.length, 1);
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'finding:e1']);
+  } finally {
+    await processor.shutdown();
+  }
+});
