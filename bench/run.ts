@@ -57,9 +57,12 @@ for (const file of filesToLoad) {
       continue;
     }
     if (result.state !== 'completed') continue;
-    const opsPerSecond = result.throughput.mean;
+    // Operations over the time they took (`period` = totalTime / runs), not tinybench's mean of
+    // per-operation rates: that mean of reciprocals leans towards the fast operations and reads
+    // high whenever they vary (a pipelined consume that returns at once, a GC pause).
+    const opsPerSecond = 1000 / result.period;
     const events = module.eventsPerTask?.[task.name] ?? 1;
-    rows.push([task.name, format(opsPerSecond), format(opsPerSecond * events), `±${result.throughput.rme.toFixed(1)}%`]);
+    rows.push([task.name, format(opsPerSecond), format(opsPerSecond * events), `±${result.latency.rme.toFixed(1)}%`]);
   }
   await module.teardown?.();
 }
