@@ -127,6 +127,12 @@ interface KeyState {
   start: number;
   sum: number;
   distinct: DistinctCounter | undefined;
+  /**
+   * Temporal rules: per stage, the newest time of any entry of that stage this key has held (an
+   * upper bound once entries are dropped). A window starting at or after it holds no entry of the
+   * stage, so a stage that needs one cannot be met there: judged without scanning the window.
+   */
+  latest: number[] | undefined;
 }
 
 /** A value's entries in a running window: how many, the highest weight, and the other weights. */
@@ -259,6 +265,7 @@ function newKeyState(time: number, uid: string, weight: number, value: string | 
     start: 0,
     sum: 0,
     distinct: undefined,
+    latest: undefined,
   };
 }
 
@@ -464,9 +471,12 @@ export class WindowEngine {
         } else this.evaluateLate(rule, tenant, key, state, index);
         break;
       case 'temporal':
-      case 'temporal_ordered':
+      case 'temporal_ordered': {
+        const latest = (state.latest ??= []);
+        if (!(latest[stage]! >= time)) latest[stage] = time;
         this.evaluateFrom(rule, tenant, key, state, index);
         break;
+      }
       case 'absence':
         if (stage === 0) {
           const at = rule.direction === 'before' ? time + 1 : time + rule.timespanMs;
@@ -643,8 +653,10 @@ export class WindowEngine {
   /** Evaluates the window (times[end] - T, times[end]]; fires (or suppresses) when met. */
   private evaluateWindow(rule: WindowRule, tenant: string, key: string, state: KeyState, end: number): boolean {
     const endTime = state.times[end]!;
-    let first = end;
-    while (first > state.head && state.times[first - 1]! > endTime - rule.timespanMs) first--;
+    const from = endTime - rule.timespanMs;
+    if (state.latest !== undefined && lacksStage(rule, state.latest, from)) return false;
+    // The window's first entry: the first after `from` (times are sorted).
+    const first = countAtOrBefore(state.times, from, state.head, end);
     const count = this.measure(rule, state, first, end);
     if (count === undefined) return false;
     this.fire(rule, tenant, key, state, endTime, count, first, end);
@@ -846,6 +858,18 @@ function countAtOrBefore(times: readonly number[], bound: number, from: number, 
     else high = middle;
   }
   return low;
+}
+
+/**
+ * Whether a temporal rule's window (from, ...] lacks an entry of a stage whose condition needs at
+ * least one (no entry of the stage is newer than `from`): then no window starting there is met.
+ */
+function lacksStage(rule: WindowRule, latest: readonly number[], from: number): boolean {
+  const stages = rule.stages;
+  for (let stage = 0; stage < stages.length; stage++) {
+    if (!(latest[stage]! > from) && !meets(stages[stage]!, 0)) return true;
+  }
+  return false;
 }
 
 /** How long a rule keeps an entry after the watermark (minus lateness) passes it. */
