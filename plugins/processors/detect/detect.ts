@@ -81,12 +81,23 @@ function applyOverride(rule: RuleDefinition, override: BuiltinOverride | undefin
 
 /** FNV-1a: a stable partition for a key, the same on every run and machine. */
 export function partitionOf(key: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
+  return (fnv1a(0x811c9dc5, key) >>> 0) % count;
+}
+
+/**
+ * `partitionOf(tenant + KEY_SEPARATOR + values, count)` without building that string: FNV-1a runs
+ * over the parts in turn (reading a concatenated string's characters would flatten it first).
+ */
+export function partitionOfParts(tenant: string, values: string, count: number): number {
+  return (fnv1a(fnv1a(fnv1a(0x811c9dc5, tenant), KEY_SEPARATOR), values) >>> 0) % count;
+}
+
+function fnv1a(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % count;
+  return hash;
 }
 
 function isOcsf(record: PipelineRecord): record is PipelineRecord & { class_uid: number; time: number; metadata: { uid?: string } } {
@@ -539,7 +550,7 @@ export class DetectProcessor implements Processor {
     let ref = known.get(values);
     if (ref === undefined) {
       const key = fields.length === 0 ? tenant : tenant + KEY_SEPARATOR + values;
-      const partition = partitionOf(key, this.builders.length);
+      const partition = fields.length === 0 ? partitionOf(tenant, this.builders.length) : partitionOfParts(tenant, values, this.builders.length);
       ref = { partition, index: this.builders[partition]!.addKey(key) };
       known.set(values, ref);
     }

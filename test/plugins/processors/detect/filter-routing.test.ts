@@ -10,7 +10,7 @@ import type { Batch, DeadLetter, Host, PipelineRecord, RawRecord } from '../../.
 import { parseDuration } from '../../../../core/duration.js';
 import { CollectingConsumer, testSettings } from '../../../../core/testing.js';
 import { createDefaultConfig } from '../../../../plugins/processors/detect/config.js';
-import { DetectProcessor, partitionOf, routeTable } from '../../../../plugins/processors/detect/detect.js';
+import { DetectProcessor, partitionOf, partitionOfParts, routeTable } from '../../../../plugins/processors/detect/detect.js';
 import type { Partition, PartitionFactory } from '../../../../plugins/processors/detect/detect.js';
 import { KEY_SEPARATOR } from '../../../../plugins/processors/detect/engine.js';
 import type { Observation } from '../../../../plugins/processors/detect/engine.js';
@@ -134,4 +134,13 @@ test('routeTable: stages by class, classless stages under every class and the ot
   assert.deepEqual(describe(byClass.get(9999)!), ['any_failure:0', 'not_auth:0', 'mixed_stages:1', 'unseen_class:0']);
   assert.deepEqual(describe(other), ['any_failure:0', 'not_auth:0', 'mixed_stages:1']);
   assert.equal(byClass.get(3002)![2]!.filters[0], processor.rules[2]!.stageFilters[1]);
+});
+
+test('partitionOfParts hashes tenant, separator and values as partitionOf hashes their concatenation', () => {
+  for (const [tenant, values] of [['acme', 'alice'], ['t', `bob${KEY_SEPARATOR}Domain Admins`], ['tenant-ü', 'ñ@example.com'], ['x', '']] as const) {
+    for (const count of [1, 2, 3, 4, 16]) assert.equal(partitionOfParts(tenant, values, count), partitionOf(tenant + KEY_SEPARATOR + values, count), `${tenant} ${values} ${count}`);
+  }
+  // A fixed value: a key's partition must not change between releases (FNV-1a of the UTF-16 code units).
+  assert.equal(partitionOf(`acme${KEY_SEPARATOR}alice`, 1000), 152);
+  assert.equal(partitionOfParts('acme', 'alice', 1000), 152);
 });
