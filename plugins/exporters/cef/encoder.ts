@@ -44,6 +44,7 @@ export const MAX = {
   outcome: 63,
   cat: 1023,
   externalId: 40,
+  flexString: 1023,
   msg: 1023,
   reason: 1023,
   requestClientApplication: 1023,
@@ -390,7 +391,10 @@ export class CefEncoder {
     const dst = obj(event['dst_endpoint']);
 
     let out = 'rt=' + this.rtText(time);
-    out += pair(' externalId=', str(metadata.uid), MAX.externalId);
+    const uid = str(metadata.uid);
+    out += pair(' externalId=', uid, MAX.externalId);
+    // externalId holds 40 characters: a longer event id (Auth0's are 56) also goes whole in flexString1.
+    if (uid !== undefined && uid.length > MAX.externalId && truncateChars(uid, MAX.externalId) !== uid) out += pair(FLEX_UID, uid, MAX.flexString);
     out += pair(' cat=', className(event), MAX.cat);
     out += pair(' act=', activityName(event), MAX.act);
     if (finding) {
@@ -573,7 +577,9 @@ export class CefEncoder {
     const dst = obj(event['dst_endpoint']);
 
     this.putPlain('rt=', String(time));
-    this.add(' externalId=', str(metadata.uid), MAX.externalId);
+    const uid = str(metadata.uid);
+    this.add(' externalId=', uid, MAX.externalId);
+    if (uid !== undefined && uid.length > MAX.externalId && truncateChars(uid, MAX.externalId) !== uid) this.add(FLEX_UID, uid, MAX.flexString);
     this.add(' cat=', className(event), MAX.cat);
     this.add(' act=', activityName(event), MAX.act);
     if (finding) {
@@ -670,6 +676,8 @@ export class CefEncoder {
 }
 
 const EXTENSION_SPECIAL = /[\\=\r\n]/;
+/** The whole event id, when externalId had to cut it. */
+const FLEX_UID = ' flexString1Label=eventUid flexString1=';
 const LONE_SURROGATE = /[\ud800-\udfff]/;
 
 /** ` key=value`, the value cut to `max` characters and escaped; '' when there is no value. */

@@ -586,6 +586,9 @@ class ReferenceCefEncoder {
 
     this.putPlain('rt=', String(time));
     this.add(' externalId=', str(metadata.uid), MAX.externalId);
+    // Added with flexString1 (2026-11-24): the whole event id when externalId cuts it.
+    const uid = str(metadata.uid);
+    if (uid !== undefined && truncateChars(uid, MAX.externalId) !== uid) this.add(' flexString1Label=eventUid flexString1=', uid, 1023);
     this.add(' cat=', className(event), MAX.cat);
     this.add(' act=', activityName(event), MAX.act);
     if (finding) {

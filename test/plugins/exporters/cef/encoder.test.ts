@@ -162,7 +162,18 @@ test('dictionary lengths: values cut to the maximum with …', () => {
   const cef = parseCef(encoder().cef(event));
   assert.equal(cef.extension['outcome'], `${'x'.repeat(62)}…`);
   assert.equal(cef.extension['externalId'], `${'u'.repeat(39)}…`);
+  // The whole id goes in flexString1 when externalId cuts it (and only then).
+  assert.equal(cef.extension['flexString1Label'], 'eventUid');
+  assert.equal(cef.extension['flexString1'], 'u'.repeat(41));
   assert.equal(cef.extension['msg'], `${'😀'.repeat(1022)}…`);
+  const auth0Id = '90020231123190000123456789012345678901234567890123456789';
+  const auth0 = parseCef(encoder().cef({ ...authEvent, metadata: { ...authEvent.metadata, uid: auth0Id } }));
+  assert.deepEqual([auth0.extension['externalId'], auth0.extension['flexString1Label'], auth0.extension['flexString1']], [`${auth0Id.slice(0, 39)}…`, 'eventUid', auth0Id]);
+  const exact = parseCef(encoder().cef({ ...authEvent, metadata: { ...authEvent.metadata, uid: 'x'.repeat(40) } }));
+  assert.deepEqual([exact.extension['externalId'], exact.extension['flexString1']], ['x'.repeat(40), undefined]);
+  // 40 characters in 80 UTF-16 units: not cut, so no flexString1.
+  const wide = parseCef(encoder().cef({ ...authEvent, metadata: { ...authEvent.metadata, uid: '😀'.repeat(40) } }));
+  assert.deepEqual([wide.extension['externalId'], wide.extension['flexString1']], ['😀'.repeat(40), undefined]);
   assert.equal(parseCef(encoder().cef({ ...authEvent, type_name: 'n'.repeat(513) })).name, `${'n'.repeat(511)}…`);
 });
 
