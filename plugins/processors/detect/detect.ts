@@ -10,6 +10,7 @@ import { filterClasses } from './filter.js';
 import type { Accessor, Predicate } from './filter.js';
 import { compileRules, stageFilterDefinitions } from './rules.js';
 import type { RouterRule, RuleDefinition } from './rules.js';
+import { idOfRef, KeyIds, partitionOfRef } from './key-ids.js';
 import { decodeObservations, ObservationBuilder } from './worker-protocol.js';
 import type { ObservationColumns } from './worker-protocol.js';
 
@@ -48,6 +49,14 @@ export class InlinePartition implements Partition {
     return due.length === 0 ? observed : observed.length === 0 ? due : observed.concat(due);
   }
   async close(): Promise<void> {}
+}
+
+/** Batches per generation of the router's key ids: a key unused for one to two generations is forgotten (and sent again when it comes back). */
+export const KEY_GENERATION_BATCHES = 64;
+
+export interface DetectProcessorOptions {
+  /** Tests: a short generation, to see ids forgotten and reused. */
+  readonly keyGenerationBatches?: number;
 }
 
 type EvaluationOutcome = { detections: RawDetection[] } | { error: unknown };
@@ -226,6 +235,12 @@ export class DetectProcessor implements Processor {
    * than the repeated strings it would save.
    */
   private dictionary = true;
+  /**
+   * With columnar worker partitions: keys as ids that last across batches (each key's string
+   * crosses to its worker once), instead of the per-batch dictionary `slotKeys`.
+   */
+  private keyIds: KeyIds | undefined;
+  private readonly keyGenerationBatches: number;
   /** Per slot, the event whose key `slotPartition` / `slotIndex` hold (index -1: the event lacks a group-by field). */
   private readonly slotEvent: Float64Array;
   private readonly slotPartition: Int32Array;
@@ -255,7 +270,9 @@ export class DetectProcessor implements Processor {
     config: DetectConfig,
     private readonly next: Consumer,
     makePartitions: PartitionFactory = inlinePartitions,
+    options: DetectProcessorOptions = {},
   ) {
+    this.keyGenerationBatches = options.keyGenerationBatches ?? KEY_GENERATION_BATCHES;
     this.outOfOrdernessMs = parseDuration(config.allowed_out_of_orderness);
     this.latenessMs = parseDuration(config.allowed_lateness);
     this.rules = compileRules(resolveRules(config), parseDuration(config.suppress));
@@ -275,9 +292,10 @@ export class DetectProcessor implements Processor {
     this.host = host;
     this.partitions = await this.makePartitions(this.rules.map((rule) => rule.window), this.limits, Math.max(1, this.partitionCount));
     this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
-    this.builders = this.partitions.map(() => new ObservationBuilder());
     this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
     this.pipelined = this.dictionary;
+    this.keyIds = this.dictionary && this.columnar ? new KeyIds(this.slotFields.length, this.partitions.length, this.keyGenerationBatches) : undefined;
+    this.builders = this.partitions.map(() => new ObservationBuilder(1024, this.keyIds !== undefined));
     this.state = 'started';
   }
 
@@ -294,7 +312,7 @@ export class DetectProcessor implements Processor {
 
   metrics(): Record<string, number> {
     const { late, observations, detections, unkeyed, partitionFailures, findingsRefused } = this.counters;
-    return { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused, batches_in_flight: this.inFlight.length };
+    return { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused, batches_in_flight: this.inFlight.length, router_keys: this.keyIds?.size ?? 0 };
   }
 
   /**
@@ -350,7 +368,8 @@ export class DetectProcessor implements Processor {
       builders[i]!.clear();
       builders[i]!.addTenant(tenant);
     }
-    for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
+    if (this.keyIds !== undefined) this.keyIds.startBatch(tenant);
+    else for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
     let watermark = this.watermarks.get(tenant) ?? Number.NEGATIVE_INFINITY;
     let letters: DeadLetter[] | undefined;
     const records = batch.records;
@@ -438,6 +457,8 @@ export class DetectProcessor implements Processor {
   private async deliver(tenant: string, records: readonly PipelineRecord[], outcome: EvaluationOutcome): Promise<void> {
     if ('error' in outcome) {
       this.counters.partitionFailures++;
+      // The partition's thread may have restarted with no key ids: every key is sent again.
+      this.keyIds?.reset();
       this.host!.reportError(outcome.error);
       const detail = `passed on, but not counted by the detection rules: ${errorMessage(outcome.error)}`;
       await this.deadLetterSafely(tenant, records.filter(isOcsf).map((record) => ({ reason: 'detect_partition_failed', detail, format: logNameOf(record), original: record, observedTime: record.time })));
@@ -545,6 +566,19 @@ export class DetectProcessor implements Processor {
         return;
       }
       values = f === 0 ? part : values + KEY_SEPARATOR + part;
+    }
+    const ids = this.keyIds;
+    if (ids !== undefined) {
+      let ref = ids.lookup(slot, values);
+      if (ref < 0) {
+        const count = this.builders.length;
+        const partition = fields.length === 0 ? partitionOf(tenant, count) : partitionOfParts(tenant, values, count);
+        ref = ids.define(slot, values, partition);
+        this.builders[partition]!.defineKey(idOfRef(ref), fields.length === 0 ? tenant : tenant + KEY_SEPARATOR + values);
+      }
+      this.slotPartition[slot] = partitionOfRef(ref);
+      this.slotIndex[slot] = idOfRef(ref);
+      return;
     }
     const known = this.slotKeys[slot]!;
     let ref = known.get(values);

@@ -19,7 +19,7 @@
  *   next detection.
  */
 
-import { STRIDE } from './worker-protocol.js';
+import { resolveKeys, STRIDE } from './worker-protocol.js';
 import type { ObservationColumns } from './worker-protocol.js';
 
 export type WindowKind = 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered' | 'absence';
@@ -383,6 +383,8 @@ export class WindowEngine {
    */
   private readonly expiry = new Map<string, ExpiryQueue>();
   private out: RawDetection[] = [];
+  /** Key ids defined by the router so far (columns with `keyIds`, see key-ids.ts): id -> key. */
+  private readonly keyTable: string[] = [];
   readonly counters: EngineCounters = { keysOverflowed: 0, entriesEvicted: 0 };
 
   constructor(rules: readonly WindowRule[], limits: EngineLimits = DEFAULT_LIMITS) {
@@ -414,12 +416,15 @@ export class WindowEngine {
 
   /** `observe` for observations in columns (as they cross the thread boundary), without an object per observation. */
   observeColumns(columns: ObservationColumns): RawDetection[] {
-    const { count, numbers, tenants, keys, values, uids } = columns;
+    const { count, numbers, tenants, values, uids } = columns;
+    const keys = resolveKeys(columns, this.keyTable);
     for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
       const tenant = tenants[numbers[at + 2]!]!;
       this.advance(tenant, numbers[at + 7]!);
+      const key = keys[numbers[at + 3]!];
+      if (key === undefined) throw Object.assign(new Error(`key id ${numbers[at + 3]} is not defined on this partition (its thread was restarted since the key was sent)`), { code: 'unknown_key' });
       // Rule and stage as small integers (`| 0`): stored as such in the state and timers, not as boxed doubles.
-      this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, keys[numbers[at + 3]!]!, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
+      this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, key, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
     }
     return this.take();
   }

@@ -165,6 +165,8 @@ export class WorkerPartition implements Partition {
       this.lose(pool);
       throw new RetryableError('detect_worker_failed', `detect partition ${this.id}: ${reply.message}; the partition's window state is lost and restarts empty on a new thread`);
     }
+    // Keys sent to the thread that died: the processor sends every key again after a failure.
+    if (reply.code === 'unknown_key') throw new RetryableError('detect_worker_failed', `detect partition ${this.id}: ${reply.message}`);
     throw new PermanentError(reply.code, `detect partition ${this.id}: ${reply.message}`);
   }
 

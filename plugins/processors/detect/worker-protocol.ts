@@ -39,8 +39,14 @@ export interface ObservationColumns {
   readonly numbers: Float64Array;
   /** The distinct tenants of the batch, indexed from `numbers`. */
   readonly tenants: string[];
-  /** The distinct keys of the batch (rules grouped by the same field share them), indexed from `numbers`. */
+  /**
+   * Without `keyIds`: the distinct keys of the batch (rules grouped by the same field share them),
+   * indexed from `numbers`. With `keyIds`: the keys first used in this batch, `keys[i]` being the
+   * key of id `keyIds[i]`, and `numbers` holds ids, resolved through the receiving partition's
+   * table of the ids defined so far (see key-ids.ts).
+   */
   readonly keys: string[];
+  readonly keyIds?: number[];
   /** One per observation. */
   readonly values: (string | undefined)[];
   /** Event ids, once per run of observations of one event (an event matching several rules), indexed from `numbers`. */
@@ -108,9 +114,13 @@ export function encodeObservations(observations: readonly Observation[]): Observ
   return { count, numbers, tenants, keys, values, uids };
 }
 
-/** Unpacks columns into the observations the engine takes (one object shape). */
-export function decodeObservations(columns: ObservationColumns): Observation[] {
-  const { count, numbers, tenants, keys, values, uids } = columns;
+/**
+ * Unpacks columns into the observations the engine takes (one object shape). Columns with key
+ * ids need the partition's `keyTable` (id -> key), which their definitions update.
+ */
+export function decodeObservations(columns: ObservationColumns, keyTable?: string[]): Observation[] {
+  const { count, numbers, tenants, values, uids } = columns;
+  const keys = resolveKeys(columns, keyTable);
   const observations: Observation[] = new Array(count);
   for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
     observations[i] = {
@@ -128,6 +138,16 @@ export function decodeObservations(columns: ObservationColumns): Observation[] {
   return observations;
 }
 
+/** The key column to index with `numbers`: the batch's own keys, or the table after the batch's definitions. */
+export function resolveKeys(columns: ObservationColumns, keyTable: string[] | undefined): readonly string[] {
+  const keyIds = columns.keyIds;
+  if (keyIds === undefined) return columns.keys;
+  if (keyTable === undefined) throw new Error("columns with key ids need the partition's key table");
+  const keys = columns.keys;
+  for (let i = 0; i < keyIds.length; i++) keyTable[keyIds[i]!] = keys[i]!;
+  return keyTable;
+}
+
 /**
  * Builds one partition's columns for one batch as the router finds observations, with no
  * Observation object in between. Keys are added once per batch by the router (it remembers their
@@ -138,13 +158,18 @@ export class ObservationBuilder {
   private numbers: Float64Array;
   private tenants: string[] = [];
   private keys: string[] = [];
+  private keyIds: number[] | undefined;
   private values: (string | undefined)[] = [];
   private uids: string[] = [];
   private lastEvent = -1;
   /** Observations of the largest batch so far: the next batch's first guess at its size. */
   private capacity: number;
 
-  constructor(capacity = 1024) {
+  /** Whether observations carry key ids (`defineKey`) rather than indexes into the batch's keys (`addKey`). */
+  constructor(
+    capacity = 1024,
+    private readonly withKeyIds = false,
+  ) {
     this.capacity = capacity;
     this.numbers = new Float64Array(capacity * STRIDE);
   }
@@ -161,6 +186,12 @@ export class ObservationBuilder {
   /** Adds a key for this batch; returns its index. */
   addKey(key: string): number {
     return this.keys.push(key) - 1;
+  }
+
+  /** Defines key id `id` (see key-ids.ts); observations then use the id as their key index. */
+  defineKey(id: number, key: string): void {
+    this.keys.push(key);
+    (this.keyIds ??= []).push(id);
   }
 
   add(rule: number, stage: number, tenant: number, key: number, event: number, uid: string, time: number, value: string | undefined, weight: number, watermark: number): void {
@@ -193,12 +224,17 @@ export class ObservationBuilder {
   take(handOver = false): ObservationColumns {
     // Nothing added since the last buffer was moved: an empty one (a moved buffer cannot be sent again).
     if (this.numbers.byteLength === 0) this.numbers = new Float64Array(0);
-    const columns: ObservationColumns = { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids };
+    // With key ids, an empty list too: it tells the partition that `numbers` holds ids.
+    if (this.keyIds === undefined && this.withKeyIds) this.keyIds = [];
+    const columns: ObservationColumns = this.keyIds === undefined
+      ? { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids }
+      : { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, keyIds: this.keyIds, values: this.values, uids: this.uids };
     // The caller keeps the columns past the next batch (queued for a worker thread): the next batch gets a buffer of its own.
     if (handOver) this.numbers = new Float64Array(0);
     this.count = 0;
     this.tenants = [];
     this.keys = [];
+    this.keyIds = undefined;
     this.values = [];
     this.uids = [];
     this.lastEvent = -1;
@@ -207,10 +243,11 @@ export class ObservationBuilder {
 
   /** Forgets a batch left unfinished (routing threw). */
   clear(): void {
-    if (this.tenants.length === 0 && this.count === 0) return;
+    if (this.tenants.length === 0 && this.count === 0 && this.keys.length === 0) return;
     this.count = 0;
     this.tenants = [];
     this.keys = [];
+    this.keyIds = undefined;
     this.values = [];
     this.uids = [];
     this.lastEvent = -1;
