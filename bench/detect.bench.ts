@@ -91,12 +91,14 @@ function recordingPartitions(sink: Observation[][], columnSink: ObservationColum
   return async (rules, limits, count) =>
     Array.from({ length: count }, (): Partition => {
       const inline = new InlinePartition(rules, limits);
+      // The router sends each key once, as an id (key-ids.ts): decoding needs the ids defined so far.
+      const keyTable: string[] = [];
       return {
         observe: (observations: Observation[]): Promise<RawDetection[]> => inline.observe(observations),
         tick: (watermarks) => inline.tick(watermarks),
         close: () => inline.close(),
         observeBatch: (columns, tenant, watermark): Promise<RawDetection[]> => {
-          sink.push(decodeObservations(columns));
+          sink.push(decodeObservations(columns, keyTable));
           // The router writes its next batch over these numbers (inline partitions do not move them): keep a copy.
           columnSink.push({ ...columns, numbers: columns.numbers.slice(0, columns.count * STRIDE) });
           return inline.observeBatch(columns, tenant, watermark);
@@ -231,6 +233,13 @@ export async function register(bench: Bench): Promise<void> {
     const list = routed[(boundaryCursor = (boundaryCursor + 1) % routed.length)]!;
     const columns = encodeObservations(list);
     structuredClone(columns, { transfer: [columns.numbers.buffer as ArrayBuffer] });
+  });
+  // What the router sends now: its own columns, keys as ids (a key's string only in the batch that first uses it).
+  let sentCursor = 0;
+  add(`detect: boundary, the router's columns (key ids) structured-cloned, a batch of ${BATCH}`, BATCH, () => {
+    const columns = routedColumns[(sentCursor = (sentCursor + 1) % routedColumns.length)]!;
+    const numbers = columns.numbers.slice();
+    structuredClone({ ...columns, numbers }, { transfer: [numbers.buffer as ArrayBuffer] });
   });
   add(`detect: boundary, structured clone as objects, the observations of a batch of ${BATCH}`, BATCH, () => {
     structuredClone(routed[(boundaryCursor = (boundaryCursor + 1) % routed.length)]!);
