@@ -93,12 +93,13 @@ function recordingPartitions(sink: Observation[][], columnSink: ObservationColum
       const inline = new InlinePartition(rules, limits);
       // The router sends each key once, as an id (key-ids.ts): decoding needs the ids defined so far.
       const keyTable: string[] = [];
+      const valueTable: string[] = [];
       return {
         observe: (observations: Observation[]): Promise<RawDetection[]> => inline.observe(observations),
         tick: (watermarks) => inline.tick(watermarks),
         close: () => inline.close(),
         observeBatch: (columns, tenant, watermark): Promise<RawDetection[]> => {
-          sink.push(decodeObservations(columns, keyTable));
+          sink.push(decodeObservations(columns, keyTable, valueTable));
           // The router writes its next batch over these numbers (inline partitions do not move them): keep a copy.
           columnSink.push({ ...columns, numbers: columns.numbers.slice(0, columns.count * STRIDE) });
           return inline.observeBatch(columns, tenant, watermark);

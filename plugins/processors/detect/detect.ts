@@ -240,6 +240,8 @@ export class DetectProcessor implements Processor {
    * crosses to its worker once), instead of the per-batch dictionary `slotKeys`.
    */
   private keyIds: KeyIds | undefined;
+  /** Alongside `keyIds`: the counted values (`value_count` fields) as ids, per partition. */
+  private valueIds: KeyIds | undefined;
   private readonly keyGenerationBatches: number;
   /** Per slot, the event whose key `slotPartition` / `slotIndex` hold (index -1: the event lacks a group-by field). */
   private readonly slotEvent: Float64Array;
@@ -295,6 +297,7 @@ export class DetectProcessor implements Processor {
     this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
     this.pipelined = this.dictionary;
     this.keyIds = this.dictionary && this.columnar ? new KeyIds(this.slotFields.length, this.partitions.length, this.keyGenerationBatches) : undefined;
+    this.valueIds = this.keyIds !== undefined ? new KeyIds(this.partitions.length, this.partitions.length, this.keyGenerationBatches) : undefined;
     this.builders = this.partitions.map(() => new ObservationBuilder(1024, this.keyIds !== undefined));
     this.state = 'started';
   }
@@ -312,7 +315,7 @@ export class DetectProcessor implements Processor {
 
   metrics(): Record<string, number> {
     const { late, observations, detections, unkeyed, partitionFailures, findingsRefused } = this.counters;
-    return { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused, batches_in_flight: this.inFlight.length, router_keys: this.keyIds?.size ?? 0 };
+    return { observations, detections, late_events: late, unkeyed_matches: unkeyed, partition_failures: partitionFailures, findings_refused: findingsRefused, batches_in_flight: this.inFlight.length, router_keys: this.keyIds?.size ?? 0, router_values: this.valueIds?.size ?? 0 };
   }
 
   /**
@@ -368,8 +371,10 @@ export class DetectProcessor implements Processor {
       builders[i]!.clear();
       builders[i]!.addTenant(tenant);
     }
-    if (this.keyIds !== undefined) this.keyIds.startBatch(tenant);
-    else for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
+    if (this.keyIds !== undefined) {
+      this.keyIds.startBatch(tenant);
+      this.valueIds!.startBatch(tenant);
+    } else for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
     let watermark = this.watermarks.get(tenant) ?? Number.NEGATIVE_INFINITY;
     let letters: DeadLetter[] | undefined;
     const records = batch.records;
@@ -459,6 +464,7 @@ export class DetectProcessor implements Processor {
       this.counters.partitionFailures++;
       // The partition's thread may have restarted with no key ids: every key is sent again.
       this.keyIds?.reset();
+      this.valueIds?.reset();
       this.host!.reportError(outcome.error);
       const detail = `passed on, but not counted by the detection rules: ${errorMessage(outcome.error)}`;
       await this.deadLetterSafely(tenant, records.filter(isOcsf).map((record) => ({ reason: 'detect_partition_failed', detail, format: logNameOf(record), original: record, observedTime: record.time })));
@@ -531,7 +537,20 @@ export class DetectProcessor implements Processor {
         const weights = rule.weights;
         for (let w = 0; w < weights.length; w++) if (weights[w]!.filter(event)) weight *= weights[w]!.weight;
         this.counters.observations++;
-        this.builders[this.slotPartition[slot]!]!.add(rule.index, route.stages[s]!, 0, keyIndex, serial, uid, time, value, weight, watermark);
+        const partition = this.slotPartition[slot]!;
+        let valueId = -1;
+        const valueIds = this.valueIds;
+        if (value !== undefined && valueIds !== undefined) {
+          // Counted values as ids too, one namespace per partition (a value may be counted on several).
+          let ref = valueIds.lookup(partition, value);
+          if (ref < 0) {
+            ref = valueIds.define(partition, value, partition);
+            this.builders[partition]!.defineValue(idOfRef(ref), value);
+          }
+          valueId = idOfRef(ref);
+          value = undefined;
+        }
+        this.builders[partition]!.add(rule.index, route.stages[s]!, 0, keyIndex, serial, uid, time, value, weight, watermark, valueId);
       }
     }
   }

@@ -19,7 +19,7 @@
  *   next detection.
  */
 
-import { resolveKeys, STRIDE } from './worker-protocol.js';
+import { resolveKeys, resolveValues, STRIDE } from './worker-protocol.js';
 import type { ObservationColumns } from './worker-protocol.js';
 
 export type WindowKind = 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered' | 'absence';
@@ -385,6 +385,8 @@ export class WindowEngine {
   private out: RawDetection[] = [];
   /** Key ids defined by the router so far (columns with `keyIds`, see key-ids.ts): id -> key. */
   private readonly keyTable: string[] = [];
+  /** The same for counted values (`value_count` fields). */
+  private readonly valueTable: string[] = [];
   readonly counters: EngineCounters = { keysOverflowed: 0, entriesEvicted: 0 };
 
   constructor(rules: readonly WindowRule[], limits: EngineLimits = DEFAULT_LIMITS) {
@@ -418,13 +420,20 @@ export class WindowEngine {
   observeColumns(columns: ObservationColumns): RawDetection[] {
     const { count, numbers, tenants, values, uids } = columns;
     const keys = resolveKeys(columns, this.keyTable);
+    const valueTable = resolveValues(columns, this.valueTable);
     for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
       const tenant = tenants[numbers[at + 2]!]!;
       this.advance(tenant, numbers[at + 7]!);
       const key = keys[numbers[at + 3]!];
       if (key === undefined) throw Object.assign(new Error(`key id ${numbers[at + 3]} is not defined on this partition (its thread was restarted since the key was sent)`), { code: 'unknown_key' });
+      let value: string | undefined;
+      if (valueTable === undefined) value = values[i];
+      else if (numbers[at + 8]! >= 0) {
+        value = valueTable[numbers[at + 8]!];
+        if (value === undefined) throw Object.assign(new Error(`value id ${numbers[at + 8]} is not defined on this partition (its thread was restarted since the value was sent)`), { code: 'unknown_key' });
+      }
       // Rule and stage as small integers (`| 0`): stored as such in the state and timers, not as boxed doubles.
-      this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, key, numbers[at + 5]!, values[i], numbers[at + 6]!, uids[numbers[at + 4]!]!);
+      this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, key, numbers[at + 5]!, value, numbers[at + 6]!, uids[numbers[at + 4]!]!);
     }
     return this.take();
   }

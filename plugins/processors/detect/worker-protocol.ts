@@ -29,9 +29,9 @@ import type { EngineLimits, Observation, RawDetection, WindowRule } from './engi
 
 /**
  * Numbers per observation in `ObservationColumns.numbers`: rule, stage, tenant index, key index,
- * uid index, time, weight, watermark.
+ * uid index, time, weight, watermark, value id (-1: none, or the value is in `values`).
  */
-export const STRIDE = 8;
+export const STRIDE = 9;
 
 export interface ObservationColumns {
   readonly count: number;
@@ -47,8 +47,13 @@ export interface ObservationColumns {
    */
   readonly keys: string[];
   readonly keyIds?: number[];
-  /** One per observation. */
+  /**
+   * Without `valueIds`: one per observation. With `valueIds` (keys as ids too): the counted
+   * values first used in this batch, `values[i]` being the value of id `valueIds[i]`; an
+   * observation's value is then its id in `numbers` (-1: none), resolved like a key id.
+   */
   readonly values: (string | undefined)[];
+  readonly valueIds?: number[];
   /** Event ids, once per run of observations of one event (an event matching several rules), indexed from `numbers`. */
   readonly uids: string[];
 }
@@ -109,6 +114,7 @@ export function encodeObservations(observations: readonly Observation[]): Observ
     numbers[at + 5] = o.time;
     numbers[at + 6] = o.weight;
     numbers[at + 7] = o.watermark;
+    numbers[at + 8] = -1;
     values[i] = o.value;
   }
   return { count, numbers, tenants, keys, values, uids };
@@ -118,9 +124,10 @@ export function encodeObservations(observations: readonly Observation[]): Observ
  * Unpacks columns into the observations the engine takes (one object shape). Columns with key
  * ids need the partition's `keyTable` (id -> key), which their definitions update.
  */
-export function decodeObservations(columns: ObservationColumns, keyTable?: string[]): Observation[] {
-  const { count, numbers, tenants, values, uids } = columns;
+export function decodeObservations(columns: ObservationColumns, keyTable?: string[], valueTable?: string[]): Observation[] {
+  const { count, numbers, tenants, uids } = columns;
   const keys = resolveKeys(columns, keyTable);
+  const valueIds = resolveValues(columns, valueTable);
   const observations: Observation[] = new Array(count);
   for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
     observations[i] = {
@@ -129,7 +136,7 @@ export function decodeObservations(columns: ObservationColumns, keyTable?: strin
       tenant: tenants[numbers[at + 2]!]!,
       key: keys[numbers[at + 3]!]!,
       time: numbers[at + 5]!,
-      value: values[i],
+      value: valueIds === undefined ? columns.values[i] : numbers[at + 8]! < 0 ? undefined : valueIds[numbers[at + 8]!],
       weight: numbers[at + 6]!,
       uid: uids[numbers[at + 4]!]!,
       watermark: numbers[at + 7]!,
@@ -148,6 +155,16 @@ export function resolveKeys(columns: ObservationColumns, keyTable: string[] | un
   return keyTable;
 }
 
+/** With value ids: the table after the batch's definitions (index it with `numbers[at + 8]`); otherwise undefined. */
+export function resolveValues(columns: ObservationColumns, valueTable: string[] | undefined): readonly string[] | undefined {
+  const valueIds = columns.valueIds;
+  if (valueIds === undefined) return undefined;
+  if (valueTable === undefined) throw new Error("columns with value ids need the partition's value table");
+  const values = columns.values;
+  for (let i = 0; i < valueIds.length; i++) valueTable[valueIds[i]!] = values[i]!;
+  return valueTable;
+}
+
 /**
  * Builds one partition's columns for one batch as the router finds observations, with no
  * Observation object in between. Keys are added once per batch by the router (it remembers their
@@ -159,6 +176,7 @@ export class ObservationBuilder {
   private tenants: string[] = [];
   private keys: string[] = [];
   private keyIds: number[] | undefined;
+  private valueIds: number[] | undefined;
   private values: (string | undefined)[] = [];
   private uids: string[] = [];
   private lastEvent = -1;
@@ -194,7 +212,14 @@ export class ObservationBuilder {
     (this.keyIds ??= []).push(id);
   }
 
-  add(rule: number, stage: number, tenant: number, key: number, event: number, uid: string, time: number, value: string | undefined, weight: number, watermark: number): void {
+  /** Defines value id `id` (with key ids only); observations then pass it as `valueId`. */
+  defineValue(id: number, value: string): void {
+    this.values.push(value);
+    (this.valueIds ??= []).push(id);
+  }
+
+  /** With ids: `value` is undefined and `valueId` the value's id (-1: none). */
+  add(rule: number, stage: number, tenant: number, key: number, event: number, uid: string, time: number, value: string | undefined, weight: number, watermark: number, valueId = -1): void {
     if (this.count === 0 && this.numbers.byteLength === 0) this.numbers = new Float64Array(this.capacity * STRIDE); // the last one was moved
     if (event !== this.lastEvent) {
       this.lastEvent = event;
@@ -211,7 +236,8 @@ export class ObservationBuilder {
     numbers[at + 5] = time;
     numbers[at + 6] = weight;
     numbers[at + 7] = watermark;
-    this.values.push(value);
+    numbers[at + 8] = valueId;
+    if (!this.withKeyIds) this.values.push(value);
     this.count++;
   }
 
@@ -224,17 +250,17 @@ export class ObservationBuilder {
   take(handOver = false): ObservationColumns {
     // Nothing added since the last buffer was moved: an empty one (a moved buffer cannot be sent again).
     if (this.numbers.byteLength === 0) this.numbers = new Float64Array(0);
-    // With key ids, an empty list too: it tells the partition that `numbers` holds ids.
-    if (this.keyIds === undefined && this.withKeyIds) this.keyIds = [];
-    const columns: ObservationColumns = this.keyIds === undefined
-      ? { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids }
-      : { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, keyIds: this.keyIds, values: this.values, uids: this.uids };
+    // With ids, empty lists too: they tell the partition that `numbers` holds ids.
+    const columns: ObservationColumns = this.withKeyIds
+      ? { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, keyIds: this.keyIds ?? [], values: this.values, valueIds: this.valueIds ?? [], uids: this.uids }
+      : { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids };
     // The caller keeps the columns past the next batch (queued for a worker thread): the next batch gets a buffer of its own.
     if (handOver) this.numbers = new Float64Array(0);
     this.count = 0;
     this.tenants = [];
     this.keys = [];
     this.keyIds = undefined;
+    this.valueIds = undefined;
     this.values = [];
     this.uids = [];
     this.lastEvent = -1;
@@ -243,11 +269,12 @@ export class ObservationBuilder {
 
   /** Forgets a batch left unfinished (routing threw). */
   clear(): void {
-    if (this.tenants.length === 0 && this.count === 0 && this.keys.length === 0) return;
+    if (this.tenants.length === 0 && this.count === 0 && this.keys.length === 0 && this.values.length === 0) return;
     this.count = 0;
     this.tenants = [];
     this.keys = [];
     this.keyIds = undefined;
+    this.valueIds = undefined;
     this.values = [];
     this.uids = [];
     this.lastEvent = -1;

@@ -97,24 +97,26 @@ function driftingStream(count: number): PipelineRecord[] {
   return events;
 }
 
-async function findings(events: readonly PipelineRecord[], workers: number, partitions: PartitionFactory, keyGenerationBatches?: number): Promise<{ lines: string[]; routerKeys: number }> {
+async function findings(events: readonly PipelineRecord[], workers: number, partitions: PartitionFactory, keyGenerationBatches?: number): Promise<{ lines: string[]; routerKeys: number; routerValues: number }> {
   const out = new CollectingConsumer();
   const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules: RULES, workers }, out, partitions, { keyGenerationBatches });
   const host = new RecordingHost();
   await processor.start(host);
   let routerKeys = 0;
+  let routerValues = 0;
   try {
     for (let i = 0; i < events.length; i += 100) await processor.consume({ tenant: 'acme', records: events.slice(i, i + 100) });
     await processor.settled();
     routerKeys = processor.metrics().router_keys!;
+    routerValues = processor.metrics().router_values!;
   } finally {
     await processor.shutdown();
   }
   assert.deepEqual(host.errors, []);
-  return { lines: out.records.filter((r) => (r as { class_uid: number }).class_uid === 2004).map((r) => JSON.stringify(r)), routerKeys };
+  return { lines: out.records.filter((r) => (r as { class_uid: number }).class_uid === 2004).map((r) => JSON.stringify(r)), routerKeys, routerValues };
 }
 
-test('key ids forgotten and reused every 2 batches on 2 worker threads give the inline findings, byte for byte', async () => {
+test('key and value ids forgotten and reused every 2 batches on 2 worker threads give the inline findings, byte for byte', async () => {
   const events = driftingStream(6000);
   const inline = await findings(events, 0, inlinePartitions);
   const reused = await findings(events, 2, workerPartitions, 2);
@@ -126,4 +128,6 @@ test('key ids forgotten and reused every 2 batches on 2 worker threads give the 
   // With 2-batch generations the router keeps only the keys of the last 2 to 4 batches; with the
   // default 64 it keeps all of this stream's (60 batches).
   assert.deepEqual([reused.routerKeys, kept.routerKeys], [49, 263]);
+  // The spray rule's counted user names, as ids per partition, the same way.
+  assert.deepEqual([inline.routerValues, reused.routerValues, kept.routerValues], [0, 55, 391]);
 });

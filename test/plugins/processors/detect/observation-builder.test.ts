@@ -27,7 +27,7 @@ test('columns hold each observation; keys as added, event ids once per event', (
   assert.deepEqual(columns.keys, [ann, bob]);
   assert.deepEqual(columns.uids, ['e1', 'e2']);
   assert.deepEqual(columns.values, [undefined, 'x', undefined]);
-  assert.deepEqual([...columns.numbers.subarray(0, 3 * STRIDE)], [0, 0, 0, 0, 0, 1000, 1, 990, 3, 1, 0, 1, 0, 1000, 1.5, 990, 0, 0, 0, 0, 1, 1001, 2, 991]);
+  assert.deepEqual([...columns.numbers.subarray(0, 3 * STRIDE)], [0, 0, 0, 0, 0, 1000, 1, 990, -1, 3, 1, 0, 1, 0, 1000, 1.5, 990, -1, 0, 0, 0, 0, 1, 1001, 2, 991, -1]);
   assert.deepEqual(decodeObservations(columns), [
     { rule: 0, stage: 0, tenant: 'acme', key: ann, time: 1000, value: undefined, weight: 1, uid: 'e1', watermark: 990 },
     { rule: 3, stage: 1, tenant: 'acme', key: bob, time: 1000, value: 'x', weight: 1.5, uid: 'e1', watermark: 990 },
@@ -52,6 +52,30 @@ test('columns hold each observation; keys as added, event ids once per event', (
   assert.deepEqual(decodeObservations(refilled), [{ rule: 2, stage: 0, tenant: 'acme', key: ann, time: 1002, value: undefined, weight: 1, uid: 'e3', watermark: 992 }]);
   // It grew to 4 observations earlier; the new buffer starts at that size.
   assert.equal(refilled.numbers.length, 4 * STRIDE);
+});
+
+test('with ids: keys and counted values defined once, observations carry ids, resolved through the partition\'s tables', () => {
+  const builder = new ObservationBuilder(4, true);
+  const tenant = builder.addTenant('acme');
+  builder.defineKey(5, ann);
+  builder.defineValue(2, 'ann@example.com');
+  builder.add(0, 0, tenant, 5, 1, 'e1', 1000, undefined, 1, 990, 2);
+  builder.add(1, 0, tenant, 5, 1, 'e1', 1000, undefined, 1, 990);
+  const first = builder.take();
+  assert.deepEqual([first.keys, first.keyIds, first.values, first.valueIds], [[ann], [5], ['ann@example.com'], [2]]);
+  assert.deepEqual([...first.numbers.subarray(0, 2 * STRIDE)], [0, 0, 0, 5, 0, 1000, 1, 990, 2, 1, 0, 0, 5, 0, 1000, 1, 990, -1]);
+  const keyTable: string[] = [];
+  const valueTable: string[] = [];
+  assert.deepEqual(decodeObservations(first, keyTable, valueTable), [
+    { rule: 0, stage: 0, tenant: 'acme', key: ann, time: 1000, value: 'ann@example.com', weight: 1, uid: 'e1', watermark: 990 },
+    { rule: 1, stage: 0, tenant: 'acme', key: ann, time: 1000, value: undefined, weight: 1, uid: 'e1', watermark: 990 },
+  ]);
+  // The next batch defines nothing: its (empty) id lists still say that numbers hold ids.
+  builder.add(0, 0, builder.addTenant('acme'), 5, 2, 'e2', 1001, undefined, 1, 991, 2);
+  const second = builder.take();
+  assert.deepEqual([second.keys, second.keyIds, second.values, second.valueIds], [[], [], [], []]);
+  assert.deepEqual(decodeObservations(second, keyTable, valueTable), [{ rule: 0, stage: 0, tenant: 'acme', key: ann, time: 1001, value: 'ann@example.com', weight: 1, uid: 'e2', watermark: 991 }]);
+  assert.throws(() => decodeObservations(second), /need the partition's key table/);
 });
 
 test('clear() forgets an unfinished batch', () => {
