@@ -133,6 +133,8 @@ interface KeyState {
    * stage, so a stage that needs one cannot be met there: judged without scanning the window.
    */
   latest: number[] | undefined;
+  /** The serial of this key's item in the expiry heap; 0: none (the next entry arms it). */
+  armed: number;
 }
 
 /** A value's entries in a running window: how many, the highest weight, and the other weights. */
@@ -266,6 +268,7 @@ function newKeyState(time: number, uid: string, weight: number, value: string | 
     sum: 0,
     distinct: undefined,
     latest: undefined,
+    armed: 0,
   };
 }
 
@@ -377,11 +380,14 @@ export class WindowEngine {
   /** Per tenant: judgements waiting for the watermark (absence, lt/lte windows). */
   private readonly due = new Map<string, DueHeap>();
   /**
-   * Per tenant, one entry per observation in arrival order: when its state entry expires. Events
-   * arrive nearly in time order, so popping from the front while expired is amortized O(1) and
-   * never scans all keys.
+   * Per tenant: when each key's next entries expire, one item per key (not per entry): when it
+   * comes due, the key's expired entries are cut and the key is armed again for its next chunk
+   * (see `rearm`). Cutting later than an entry expires changes no window (windows are found by
+   * time) and no limit (`placed` counts only live entries), only how long memory is held.
    */
-  private readonly expiry = new Map<string, ExpiryQueue>();
+  private readonly expiry = new Map<string, ExpiryHeap>();
+  /** Numbers the arming of keys, so that an item left from an earlier arming (or an earlier life of the key) is skipped. */
+  private armSerial = 0;
   private out: RawDetection[] = [];
   /** Key ids defined by the router so far (columns with `keyIds`, see key-ids.ts): id -> key. */
   private readonly keyTable: string[] = [];
@@ -465,12 +471,7 @@ export class WindowEngine {
       keys.set(key, state);
       index = this.placed(rule, running, state, tenant, 0);
     } else index = this.placed(rule, running, state, tenant, this.insert(state, time, uid, weight, value, stage));
-    let queue = this.expiry.get(tenant);
-    if (queue === undefined) {
-      queue = new ExpiryQueue();
-      this.expiry.set(tenant, queue);
-    }
-    queue.push(time + keepMs(rule), ruleIndex, key);
+    if (state.armed === 0) this.arm(tenant, ruleIndex, key, state, time + keepMs(rule));
     switch (rule.kind) {
       case 'event_count':
       case 'value_count':
@@ -539,7 +540,9 @@ export class WindowEngine {
       const horizon = settled - keepMs(rule);
       const stale = countAtOrBefore(state.times, horizon, state.head, index) - state.head;
       if (stale > 0) this.drop(rule, running, state, stale);
-      else {
+      // Still over once the expired entries are gone (they may not have been cut yet): the oldest
+      // live entry goes, so that what a key holds never depends on when expired entries are cut.
+      if (state.times.length - state.head > this.limits.maxEntriesPerKey) {
         this.drop(rule, running, state, 1);
         this.counters.entriesEvicted++;
       }
@@ -761,15 +764,48 @@ export class WindowEngine {
     const settled = watermark - this.limits.latenessMs;
     const heap = this.due.get(tenant);
     while (heap !== undefined && heap.size > 0 && heap.peek()!.at <= settled) this.judge(heap.pop()!, settled);
-    const queue = this.expiry.get(tenant);
-    if (queue !== undefined) {
-      while (queue.size > 0 && queue.headAt() <= settled) {
-        const rule = queue.headRule();
-        const key = queue.headKey();
-        queue.shift();
-        this.evictKey(rule, key, settled);
+    const expiry = this.expiry.get(tenant);
+    if (expiry !== undefined) {
+      while (expiry.size > 0 && expiry.headAt() <= settled) {
+        const ruleIndex = expiry.headRule();
+        const key = expiry.headKey();
+        const serial = expiry.headSerial();
+        expiry.pop();
+        const state = this.state[ruleIndex]!.get(key);
+        if (state === undefined || state.armed !== serial) continue;
+        state.armed = 0;
+        this.evictKey(ruleIndex, key, settled);
+        if (this.state[ruleIndex]!.get(key) === state) this.rearm(tenant, ruleIndex, key, state, settled);
       }
     }
+  }
+
+  private arm(tenant: string, ruleIndex: number, key: string, state: KeyState, at: number): void {
+    let heap = this.expiry.get(tenant);
+    if (heap === undefined) {
+      heap = new ExpiryHeap();
+      this.expiry.set(tenant, heap);
+    }
+    const serial = ++this.armSerial;
+    state.armed = serial;
+    heap.push(at, ruleIndex, key, serial);
+  }
+
+  /**
+   * After a cut: arms the key for when its next chunk of entries has expired, the chunk being what
+   * `evictKey` cuts at once (a quarter of the entries, at most 256; one entry when few are left),
+   * so that a busy key comes up once per chunk rather than once per entry.
+   */
+  private rearm(tenant: string, ruleIndex: number, key: string, state: KeyState, settled: number): void {
+    const rule = this.rules[ruleIndex]!;
+    const times = state.times;
+    const horizon = settled - keepMs(rule);
+    const firstLive = countAtOrBefore(times, horizon, state.head, times.length);
+    if (firstLive >= times.length) return; // nothing left to expire; a release timer, if any, forgets the key
+    const entries = times.length - state.head;
+    const chunk = Math.max(1, Math.min(256, Math.ceil(entries / 4)));
+    const last = Math.min(times.length - 1, firstLive + chunk - 1);
+    this.arm(tenant, ruleIndex, key, state, times[last]! + keepMs(rule));
   }
 
   /** Drops a key's entries that no acceptable event can share a window with; forgets an idle key. */
@@ -892,43 +928,91 @@ function keepMs(rule: WindowRule): number {
   return rule.kind === 'absence' ? 2 * rule.timespanMs : rule.timespanMs;
 }
 
-/** A FIFO of (expiry time, rule, key) in parallel arrays, compacted as it drains. */
-class ExpiryQueue {
+/**
+ * A min-heap of (expiry time, rule, key, arm serial) in parallel arrays: at most one live item per
+ * key (see `KeyState.armed`); an item whose serial is not its key's current one is stale and
+ * skipped when it comes out.
+ */
+class ExpiryHeap {
   private ats: number[] = [];
   private rules: number[] = [];
   private keys: string[] = [];
-  private head = 0;
+  private serials: number[] = [];
 
   get size(): number {
-    return this.ats.length - this.head;
-  }
-
-  push(at: number, rule: number, key: string): void {
-    this.ats.push(at);
-    this.rules.push(rule);
-    this.keys.push(key);
+    return this.ats.length;
   }
 
   headAt(): number {
-    return this.ats[this.head]!;
+    return this.ats[0]!;
   }
 
   headRule(): number {
-    return this.rules[this.head]!;
+    return this.rules[0]!;
   }
 
   headKey(): string {
-    return this.keys[this.head]!;
+    return this.keys[0]!;
   }
 
-  shift(): void {
-    this.head++;
-    if (this.head >= 4096 && this.head * 2 >= this.ats.length) {
-      this.ats = this.ats.slice(this.head);
-      this.rules = this.rules.slice(this.head);
-      this.keys = this.keys.slice(this.head);
-      this.head = 0;
+  headSerial(): number {
+    return this.serials[0]!;
+  }
+
+  push(at: number, rule: number, key: string, serial: number): void {
+    const ats = this.ats;
+    let i = ats.length;
+    ats.push(at);
+    this.rules.push(rule);
+    this.keys.push(key);
+    this.serials.push(serial);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (ats[parent]! <= at) break;
+      this.move(parent, i);
+      i = parent;
     }
+    this.put(i, at, rule, key, serial);
+  }
+
+  /** Removes the head. */
+  pop(): void {
+    const last = this.ats.length - 1;
+    const at = this.ats[last]!;
+    const rule = this.rules[last]!;
+    const key = this.keys[last]!;
+    const serial = this.serials[last]!;
+    this.ats.pop();
+    this.rules.pop();
+    this.keys.pop();
+    this.serials.pop();
+    if (last === 0) return;
+    const ats = this.ats;
+    const n = last;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && ats[child + 1]! < ats[child]!) child++;
+      if (ats[child]! >= at) break;
+      this.move(child, i);
+      i = child;
+    }
+    this.put(i, at, rule, key, serial);
+  }
+
+  private move(from: number, to: number): void {
+    this.ats[to] = this.ats[from]!;
+    this.rules[to] = this.rules[from]!;
+    this.keys[to] = this.keys[from]!;
+    this.serials[to] = this.serials[from]!;
+  }
+
+  private put(i: number, at: number, rule: number, key: string, serial: number): void {
+    this.ats[i] = at;
+    this.rules[i] = rule;
+    this.keys[i] = key;
+    this.serials[i] = serial;
   }
 }
 
