@@ -33,6 +33,7 @@ import type { RuleDefinition } from '../plugins/processors/detect/rules.js';
 import { decodeObservations, encodeObservations, STRIDE } from '../plugins/processors/detect/worker-protocol.js';
 import type { ObservationColumns } from '../plugins/processors/detect/worker-protocol.js';
 import { mapperTable, mapRecord } from '../plugins/processors/normalize/normalize.js';
+import { EventLines } from './e2e/events.js';
 import { Engine } from '../plugins/receivers/generator/engine.js';
 import { FORMATS, SCENARIOS } from '../plugins/receivers/generator/model.js';
 
@@ -68,6 +69,29 @@ function generate(count: number): PipelineRecord[] {
     const result = mapRecord(mappers, raw, context);
     // Records the mappers cannot place, or place far from now (syslog without a year), are not what the detector sees.
     if ('reason' in result || Math.abs((result as { time: number }).time - time) > 60_000) continue;
+    events.push(result);
+  }
+  return events;
+}
+
+/** Events per second of event time in the load harness's stream (all lines of a millisecond share its time). */
+const HARNESS_RATE = 50_000;
+
+/**
+ * The load harness's stream (bench/e2e/events.ts) normalized: Keycloak LOGIN_ERROR events for
+ * 1,000 users from 509 addresses, every user failing again and again: a brute-force flood, where
+ * keys hold hundreds to thousands of entries (the issue-8 harness sends exactly this).
+ */
+function harnessStream(count: number): PipelineRecord[] {
+  const lines = new EventLines('r1');
+  const mappers = mapperTable({ mappings: {} });
+  const context = { tenant: TENANT, observedTime: 0, format: 'keycloak.event' };
+  const start = Date.UTC(2026, 10, 23);
+  const events: PipelineRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const line = lines.chunk(i, 1, start + Math.floor((i * 1000) / HARNESS_RATE));
+    const result = mapRecord(mappers, { format: 'keycloak.event', payload: line.slice(line.indexOf('{'), -1), observedTime: start, source: 'bench' } as RawRecord, context);
+    if ('reason' in result) throw new Error(`the harness stream did not normalize: ${result.reason}`);
     events.push(result);
   }
   return events;
@@ -205,6 +229,33 @@ export async function register(bench: Bench): Promise<void> {
   for (const workers of [0, 1, 2]) {
     const target = await processor(perKey, workers, workerPartitions);
     add(`detect: ${workers === 0 ? 'inline' : `${workers} worker${workers > 1 ? 's' : ''}`}, without the tenant-wide rules (${tenantWide.join(', ')}), batch of ${BATCH}`, BATCH, cycling(target));
+  }
+
+  // The load harness's brute-force flood: time runs on continuously from cycle to cycle (no gap),
+  // so keys keep filling up to their entry limit, as in the harness's server.
+  const flood = harnessStream(EVENTS);
+  const floodTimes = flood.map((event) => (event as { time: number }).time);
+  const floodSpan = (EVENTS * 1000) / HARNESS_RATE;
+  const floodBatches: Batch[] = [];
+  for (let i = 0; i < EVENTS; i += BATCH) floodBatches.push({ tenant: TENANT, records: flood.slice(i, i + BATCH) });
+  let floodOffset = -floodSpan;
+  const flooding = (target: DetectProcessor): (() => Promise<void>) => {
+    let cursor = 0;
+    return () => {
+      if (cursor === 0) {
+        floodOffset += floodSpan;
+        for (let i = 0; i < flood.length; i++) (flood[i] as { time: number }).time = floodTimes[i]! + floodOffset;
+      }
+      const batch = floodBatches[cursor]!;
+      cursor = (cursor + 1) % floodBatches.length;
+      return target.consume(batch);
+    };
+  };
+  for (const workers of [0, 2]) {
+    // The tasks run one after the other on the same events: the second one's processor starts where the first's time stopped.
+    const target = await processor(config, workers, workerPartitions);
+    const run = flooding(target);
+    add(`detect: ${workers === 0 ? 'inline' : `${workers} workers`}, the load harness's stream (Keycloak LOGIN_ERROR flood, 1,000 users, 509 addresses), batch of ${BATCH}`, BATCH, run);
   }
 
   // Where the time goes.
