@@ -30,8 +30,12 @@ export interface DetectConfig {
   suppress: string;
   /** Keys tracked per rule per partition; beyond it new keys are counted, not tracked. */
   max_keys_per_rule: number;
-  /** With worker threads: batches routed and passed on whose findings are still being counted. */
+  /** With worker threads: hand-offs to the workers whose findings are still being counted. */
   max_batches_in_flight: number;
+  /** With worker threads: events of consecutive pipeline batches handed to the workers together. */
+  worker_batch_events: number;
+  /** With worker threads: how long routed events wait for more before they are handed over. */
+  worker_batch_timeout: string;
 }
 
 const overrideSchema: JsonSchema = {
@@ -58,6 +62,8 @@ export const configSchema: JsonSchema = {
     suppress: { type: 'string', format: 'duration' },
     max_keys_per_rule: { type: 'integer', minimum: 1 },
     max_batches_in_flight: { type: 'integer', minimum: 1, maximum: 64 },
+    worker_batch_events: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    worker_batch_timeout: { type: 'string', format: 'duration' },
   },
 };
 
@@ -71,5 +77,7 @@ export function createDefaultConfig(): DetectConfig {
     suppress: '15m',
     max_keys_per_rule: 100_000,
     max_batches_in_flight: 4,
+    worker_batch_events: 4000,
+    worker_batch_timeout: '5ms',
   };
 }

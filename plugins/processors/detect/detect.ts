@@ -44,6 +44,7 @@ export class InlinePartition implements Partition {
     return this.engine.tick(watermarks);
   }
   async observeBatch(columns: ObservationColumns, tenant: string, watermark: number): Promise<RawDetection[]> {
+    if (columns.segmentEnds !== undefined) return this.engine.observeSegments(columns, tenant);
     const observed = this.engine.observeColumns(columns);
     const due = this.engine.tick(new Map([[tenant, watermark]]));
     return due.length === 0 ? observed : observed.length === 0 ? due : observed.concat(due);
@@ -59,7 +60,16 @@ export interface DetectProcessorOptions {
   readonly keyGenerationBatches?: number;
 }
 
-type EvaluationOutcome = { detections: RawDetection[] } | { error: unknown };
+type EvaluationOutcome = { segments: RawDetection[][] } | { error: unknown };
+
+/** Pipeline batches routed into the columns not yet handed to the partitions. */
+interface OpenGroup {
+  readonly tenant: string;
+  readonly records: (readonly PipelineRecord[])[];
+  readonly passedOn: Promise<void>[];
+  events: number;
+  watermark: number;
+}
 
 export type PartitionFactory = (rules: readonly WindowRule[], limits: EngineLimits, count: number) => Promise<Partition[]>;
 
@@ -243,6 +253,19 @@ export class DetectProcessor implements Processor {
   /** Alongside `keyIds`: the counted values (`value_count` fields) as ids, per partition. */
   private valueIds: KeyIds | undefined;
   private readonly keyGenerationBatches: number;
+  /** A partition failed: forget every key id at the start of the next hand-off. */
+  private idsStale = false;
+  /**
+   * With pipelining over columnar partitions, several pipeline batches share one hand-off to
+   * the workers (up to `worker_batch_events` events, or what `worker_batch_timeout` collects):
+   * fewer, larger messages and wake-ups. The columns mark each batch's end and watermark, and the
+   * partitions tick after each, so the findings are exactly those of handing batches one by one.
+   */
+  private grouping = false;
+  private readonly workerBatchEvents: number;
+  private readonly workerBatchTimeoutMs: number;
+  private open: OpenGroup | undefined;
+  private groupTimer: NodeJS.Timeout | undefined;
   /** Per slot, the event whose key `slotPartition` / `slotIndex` hold (index -1: the event lacks a group-by field). */
   private readonly slotEvent: Float64Array;
   private readonly slotPartition: Int32Array;
@@ -275,6 +298,8 @@ export class DetectProcessor implements Processor {
     options: DetectProcessorOptions = {},
   ) {
     this.keyGenerationBatches = options.keyGenerationBatches ?? KEY_GENERATION_BATCHES;
+    this.workerBatchEvents = config.worker_batch_events;
+    this.workerBatchTimeoutMs = parseDuration(config.worker_batch_timeout);
     this.outOfOrdernessMs = parseDuration(config.allowed_out_of_orderness);
     this.latenessMs = parseDuration(config.allowed_lateness);
     this.rules = compileRules(resolveRules(config), parseDuration(config.suppress));
@@ -296,6 +321,7 @@ export class DetectProcessor implements Processor {
     this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
     this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
     this.pipelined = this.dictionary;
+    this.grouping = this.pipelined && this.columnar;
     this.keyIds = this.dictionary && this.columnar ? new KeyIds(this.slotFields.length, this.partitions.length, this.keyGenerationBatches) : undefined;
     this.valueIds = this.keyIds !== undefined ? new KeyIds(this.partitions.length, this.partitions.length, this.keyGenerationBatches) : undefined;
     this.builders = this.partitions.map(() => new ObservationBuilder(1024, this.keyIds !== undefined));
@@ -306,6 +332,7 @@ export class DetectProcessor implements Processor {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     await this.queue.catch(() => {});
+    this.dispatchOpen();
     await this.drain();
     await Promise.all(this.partitions.map((partition) => partition.close()));
     this.partitions = [];
@@ -323,7 +350,7 @@ export class DetectProcessor implements Processor {
    * findings follow their batch's events; see `pipelined`).
    */
   async settled(): Promise<void> {
-    await this.queue;
+    await this.enqueue(() => this.dispatchOpen());
     await this.drain();
   }
 
@@ -346,7 +373,7 @@ export class DetectProcessor implements Processor {
    */
   flush(): Promise<void> {
     if (this.state !== 'started') return Promise.reject(new PermanentError(this.state === 'stopped' ? 'shut_down' : 'not_started', `${this.settings.id} is not running`));
-    const run = this.queue.then(() => this.drain()).then(() => this.flushAll());
+    const run = this.queue.then(() => this.dispatchOpen()).then(() => this.drain()).then(() => this.flushAll());
     this.queue = run.catch(() => {});
     return run;
   }
@@ -362,19 +389,72 @@ export class DetectProcessor implements Processor {
   }
 
   private async process(batch: Batch): Promise<void> {
-    // Bounded pipelining: the oldest batch's findings out before another batch goes in.
-    while (this.inFlight.length >= this.maxBatchesInFlight) await this.inFlight[0];
     const tenant = batch.tenant;
+    if (!this.pipelined) {
+      this.startColumns(tenant);
+      const { letters, watermark } = this.routeBatch(batch);
+      const detections = (await this.evaluate(tenant, watermark, 0))[0]!;
+      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
+      const findings = this.findingsOf(detections);
+      const out = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
+      if (out.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records: out } : batch);
+      return;
+    }
+    if (this.open !== undefined && this.open.tenant !== tenant) this.dispatch();
+    if (this.open === undefined) {
+      // Bounded pipelining: the oldest hand-off's findings out before another one starts.
+      while (this.inFlight.length >= this.maxBatchesInFlight) await this.inFlight[0];
+      this.startColumns(tenant);
+      this.open = { tenant, records: [], passedOn: [], events: 0, watermark: Number.NEGATIVE_INFINITY };
+    }
+    const group = this.open;
+    const { letters, watermark } = this.routeBatch(batch);
+    if (this.grouping) for (const builder of this.builders) builder.endSegment(watermark);
+    group.records.push(batch.records);
+    group.events += batch.records.length;
+    group.watermark = watermark;
+    const passedOn = (async () => {
+      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
+      if (batch.records.length > 0) await this.next.consume(batch);
+    })();
+    group.passedOn.push(passedOn);
+    if (!this.grouping || group.events >= this.workerBatchEvents) this.dispatch();
+    else if (this.groupTimer === undefined) {
+      this.groupTimer = setTimeout(() => this.enqueue(() => (this.open === group ? this.dispatch() : undefined)), this.workerBatchTimeoutMs);
+      this.groupTimer.unref();
+    }
+    await passedOn;
+  }
+
+  /** Runs `task` in turn with the batches (after those taken so far). */
+  private enqueue(task: () => void | Promise<void>): Promise<void> {
+    const run = this.queue.then(task);
+    this.queue = run.catch((error: unknown) => this.host?.reportError(error));
+    return run;
+  }
+
+  /** New columns for every partition; with key ids, a batch boundary for their generations. */
+  private startColumns(tenant: string): void {
     const builders = this.builders;
-    // One tenant per batch: its index in every partition's columns is 0.
+    // One tenant per hand-off: its index in every partition's columns is 0.
     for (let i = 0; i < builders.length; i++) {
       builders[i]!.clear();
       builders[i]!.addTenant(tenant);
     }
     if (this.keyIds !== undefined) {
+      if (this.idsStale) {
+        this.keyIds.reset();
+        this.valueIds!.reset();
+        this.idsStale = false;
+      }
       this.keyIds.startBatch(tenant);
       this.valueIds!.startBatch(tenant);
     } else for (let slot = 0; slot < this.slotKeys.length; slot++) this.slotKeys[slot]!.clear();
+  }
+
+  /** Routes a batch's events into the open columns; late ones become dead letters. */
+  private routeBatch(batch: Batch): { letters: DeadLetter[] | undefined; watermark: number } {
+    const tenant = batch.tenant;
     let watermark = this.watermarks.get(tenant) ?? Number.NEGATIVE_INFINITY;
     let letters: DeadLetter[] | undefined;
     const records = batch.records;
@@ -397,28 +477,27 @@ export class DetectProcessor implements Processor {
       this.route(record, tenant, time, watermark);
     }
     this.watermarks.set(tenant, watermark);
-    const evaluation = this.evaluate(tenant, watermark);
-    if (!this.pipelined) {
-      const detections = await evaluation;
-      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
-      const findings = this.findingsOf(detections);
-      const out = findings.length > 0 ? [...batch.records, ...findings] : batch.records;
-      if (out.length > 0) await this.next.consume(findings.length > 0 ? { tenant, records: out } : batch);
-      return;
+    return { letters, watermark };
+  }
+
+  /** Hands the open columns to the partitions; their findings follow the group's events, in order. */
+  private dispatch(): void {
+    const group = this.open!;
+    this.open = undefined;
+    if (this.groupTimer !== undefined) {
+      clearTimeout(this.groupTimer);
+      this.groupTimer = undefined;
     }
+    const evaluation = this.evaluate(group.tenant, group.watermark, this.grouping ? group.records.length : 0);
     // Settled at once, so that a failure waiting for its turn is not an unhandled rejection.
-    const outcome = evaluation.then((detections): EvaluationOutcome => ({ detections }), (error: unknown): EvaluationOutcome => ({ error }));
-    const passedOn = (async () => {
-      if (letters !== undefined) await this.host!.deadLetter(tenant, letters);
-      if (batch.records.length > 0) await this.next.consume(batch);
-    })();
+    const outcome = evaluation.then((segments): EvaluationOutcome => ({ segments }), (error: unknown): EvaluationOutcome => ({ error }));
     const previous = this.delivered;
     const delivery = (async () => {
       await previous;
-      // Findings follow their batch's events: after them, whether or not downstream took those (a refused batch comes back as a new one).
-      await passedOn.catch(() => {});
+      // Findings follow their batches' events: after them, whether or not downstream took those (a refused batch comes back as a new one).
+      for (const passedOn of group.passedOn) await passedOn.catch(() => {});
       try {
-        await this.deliver(tenant, batch.records, await outcome);
+        await this.deliver(group.tenant, group.records, await outcome);
       } catch (error) {
         // A bug building findings: reported, never an unhandled rejection that stops the process.
         this.host!.reportError(error);
@@ -427,11 +506,17 @@ export class DetectProcessor implements Processor {
     this.delivered = delivery;
     this.inFlight.push(delivery);
     void delivery.finally(() => this.inFlight.splice(this.inFlight.indexOf(delivery), 1));
-    await passedOn;
   }
 
-  /** Sends the routed columns to the partitions; resolves with the batch's detections in output order. */
-  private async evaluate(tenant: string, watermark: number): Promise<RawDetection[]> {
+  private dispatchOpen(): void {
+    if (this.open !== undefined) this.dispatch();
+  }
+
+  /**
+   * Sends the routed columns to the partitions; resolves with the detections per pipeline batch
+   * (`segments` of them; 0: the columns hold one batch, without segments), each in output order.
+   */
+  private async evaluate(tenant: string, watermark: number, segments: number): Promise<RawDetection[][]> {
     const partitions = this.partitions;
     const columns = this.builders.map((builder) => builder.take(this.pipelined));
     let lists: RawDetection[][];
@@ -441,11 +526,24 @@ export class DetectProcessor implements Processor {
       const ticks = new Map([[tenant, watermark]]);
       lists = [...observed, ...(await Promise.all(partitions.map((partition) => partition.tick(ticks))))];
     }
-    // Stable sort: detections that tie (one key, so one partition) keep the partition's order.
-    const detections = lists.length === 1 ? lists[0]! : lists.flat();
-    detections.sort(compareDetections);
-    this.counters.detections += detections.length;
-    return detections;
+    let bySegment: RawDetection[][];
+    if (segments === 0) bySegment = [lists.length === 1 ? lists[0]! : lists.flat()];
+    else {
+      bySegment = Array.from({ length: segments }, () => []);
+      // Partition by partition, so that detections that tie keep their partition's order.
+      for (const list of lists) {
+        for (const detection of list) {
+          bySegment[detection.segment!]!.push(detection);
+          delete detection.segment;
+        }
+      }
+    }
+    for (const detections of bySegment) {
+      // Stable sort: detections that tie (one key, so one partition) keep the partition's order.
+      detections.sort(compareDetections);
+      this.counters.detections += detections.length;
+    }
+    return bySegment;
   }
 
   private findingsOf(detections: readonly RawDetection[]): PipelineRecord[] {
@@ -459,20 +557,22 @@ export class DetectProcessor implements Processor {
    * events were already passed on and cannot be refused any more: the failure is reported and the
    * events are dead-lettered, so that they can be replayed through the rules.
    */
-  private async deliver(tenant: string, records: readonly PipelineRecord[], outcome: EvaluationOutcome): Promise<void> {
+  private async deliver(tenant: string, batches: readonly (readonly PipelineRecord[])[], outcome: EvaluationOutcome): Promise<void> {
     if ('error' in outcome) {
       this.counters.partitionFailures++;
-      // The partition's thread may have restarted with no key ids: every key is sent again.
-      this.keyIds?.reset();
-      this.valueIds?.reset();
+      // The partition's thread may have restarted with no key ids: every key is sent again, from
+      // the next hand-off on (the open one has ids from before; it fails the same way if so).
+      this.idsStale = true;
       this.host!.reportError(outcome.error);
       const detail = `passed on, but not counted by the detection rules: ${errorMessage(outcome.error)}`;
-      await this.deadLetterSafely(tenant, records.filter(isOcsf).map((record) => ({ reason: 'detect_partition_failed', detail, format: logNameOf(record), original: record, observedTime: record.time })));
+      const letters: DeadLetter[] = [];
+      for (const records of batches) for (const record of records) if (isOcsf(record)) letters.push({ reason: 'detect_partition_failed', detail, format: logNameOf(record), original: record, observedTime: record.time });
+      await this.deadLetterSafely(tenant, letters);
       return;
     }
-    const detections = outcome.detections;
-    if (detections.length === 0) return;
-    const findings = this.findingsOf(detections);
+    let findings: PipelineRecord[] = [];
+    for (const detections of outcome.segments) if (detections.length > 0) findings = findings.concat(this.findingsOf(detections));
+    if (findings.length === 0) return;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.next.consume({ tenant, records: findings });

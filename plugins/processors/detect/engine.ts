@@ -94,6 +94,8 @@ export interface RawDetection {
   related: string[];
   /** Detections of this (rule, key) suppressed since the previous one. */
   suppressed: number;
+  /** With segmented columns (several pipeline batches in one hand-off): the batch it belongs to. */
+  segment?: number;
 }
 
 export interface EngineCounters {
@@ -424,10 +426,34 @@ export class WindowEngine {
 
   /** `observe` for observations in columns (as they cross the thread boundary), without an object per observation. */
   observeColumns(columns: ObservationColumns): RawDetection[] {
-    const { count, numbers, tenants, values, uids } = columns;
+    this.observeRange(columns, resolveKeys(columns, this.keyTable), resolveValues(columns, this.valueTable), 0, columns.count);
+    return this.take();
+  }
+
+  /**
+   * Columns holding several pipeline batches (`segmentEnds`, `segmentWatermarks`): each batch's
+   * observations, then the tick to that batch's watermark, in turn, exactly as if the batches had
+   * come one by one; each detection says which batch it belongs to (`segment`).
+   */
+  observeSegments(columns: ObservationColumns, tenant: string): RawDetection[] {
     const keys = resolveKeys(columns, this.keyTable);
     const valueTable = resolveValues(columns, this.valueTable);
-    for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
+    const ends = columns.segmentEnds!;
+    const watermarks = columns.segmentWatermarks!;
+    let from = 0;
+    for (let segment = 0; segment < ends.length; segment++) {
+      const firstOut = this.out.length;
+      this.observeRange(columns, keys, valueTable, from, ends[segment]!);
+      this.advance(tenant, watermarks[segment]!);
+      for (let d = firstOut; d < this.out.length; d++) this.out[d]!.segment = segment;
+      from = ends[segment]!;
+    }
+    return this.take();
+  }
+
+  private observeRange(columns: ObservationColumns, keys: readonly string[], valueTable: readonly string[] | undefined, from: number, to: number): void {
+    const { numbers, tenants, values, uids } = columns;
+    for (let i = from, at = from * STRIDE; i < to; i++, at += STRIDE) {
       const tenant = tenants[numbers[at + 2]!]!;
       this.advance(tenant, numbers[at + 7]!);
       const key = keys[numbers[at + 3]!];
@@ -441,7 +467,6 @@ export class WindowEngine {
       // Rule and stage as small integers (`| 0`): stored as such in the state and timers, not as boxed doubles.
       this.observeOne(numbers[at]! | 0, numbers[at + 1]! | 0, tenant, key, numbers[at + 5]!, value, numbers[at + 6]!, uids[numbers[at + 4]!]!);
     }
-    return this.take();
   }
 
   /** Moves a tenant's watermark on (end of batch): fires what is due, evicts what has expired. */

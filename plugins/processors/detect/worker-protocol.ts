@@ -56,6 +56,12 @@ export interface ObservationColumns {
   readonly valueIds?: number[];
   /** Event ids, once per run of observations of one event (an event matching several rules), indexed from `numbers`. */
   readonly uids: string[];
+  /**
+   * Several pipeline batches in one hand-off: where each batch's observations end (a count) and
+   * the watermark to tick to after them (see `WindowEngine.observeSegments`).
+   */
+  readonly segmentEnds?: number[];
+  readonly segmentWatermarks?: number[];
 }
 
 export interface PartitionStats {
@@ -179,6 +185,8 @@ export class ObservationBuilder {
   private valueIds: number[] | undefined;
   private values: (string | undefined)[] = [];
   private uids: string[] = [];
+  private segmentEnds: number[] | undefined;
+  private segmentWatermarks: number[] | undefined;
   private lastEvent = -1;
   /** Observations of the largest batch so far: the next batch's first guess at its size. */
   private capacity: number;
@@ -210,6 +218,12 @@ export class ObservationBuilder {
   defineKey(id: number, key: string): void {
     this.keys.push(key);
     (this.keyIds ??= []).push(id);
+  }
+
+  /** Ends the observations of one pipeline batch: the partition ticks to `watermark` after them. */
+  endSegment(watermark: number): void {
+    (this.segmentEnds ??= []).push(this.count);
+    (this.segmentWatermarks ??= []).push(watermark);
   }
 
   /** Defines value id `id` (with key ids only); observations then pass it as `valueId`. */
@@ -251,9 +265,10 @@ export class ObservationBuilder {
     // Nothing added since the last buffer was moved: an empty one (a moved buffer cannot be sent again).
     if (this.numbers.byteLength === 0) this.numbers = new Float64Array(0);
     // With ids, empty lists too: they tell the partition that `numbers` holds ids.
-    const columns: ObservationColumns = this.withKeyIds
+    let columns: ObservationColumns = this.withKeyIds
       ? { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, keyIds: this.keyIds ?? [], values: this.values, valueIds: this.valueIds ?? [], uids: this.uids }
       : { count: this.count, numbers: this.numbers, tenants: this.tenants, keys: this.keys, values: this.values, uids: this.uids };
+    if (this.segmentEnds !== undefined) columns = { ...columns, segmentEnds: this.segmentEnds, segmentWatermarks: this.segmentWatermarks! };
     // The caller keeps the columns past the next batch (queued for a worker thread): the next batch gets a buffer of its own.
     if (handOver) this.numbers = new Float64Array(0);
     this.count = 0;
@@ -263,6 +278,8 @@ export class ObservationBuilder {
     this.valueIds = undefined;
     this.values = [];
     this.uids = [];
+    this.segmentEnds = undefined;
+    this.segmentWatermarks = undefined;
     this.lastEvent = -1;
     return columns;
   }
@@ -277,6 +294,8 @@ export class ObservationBuilder {
     this.valueIds = undefined;
     this.values = [];
     this.uids = [];
+    this.segmentEnds = undefined;
+    this.segmentWatermarks = undefined;
     this.lastEvent = -1;
   }
 

@@ -27,6 +27,7 @@ function run(task: WorkerTask): WorkerReply {
       return { ok: true, detections: NO_DETECTIONS };
     case 'observe': {
       const engine = engineOf(task.partition);
+      if (task.columns.segmentEnds !== undefined) return { ok: true, detections: engine.observeSegments(task.columns, task.tick?.tenant ?? task.columns.tenants[0]!) };
       const observed = engine.observeColumns(task.columns);
       if (task.tick === undefined) return { ok: true, detections: observed };
       const due = engine.tick(new Map([[task.tick.tenant, task.tick.watermark]]));

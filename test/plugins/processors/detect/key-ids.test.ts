@@ -99,7 +99,7 @@ function driftingStream(count: number): PipelineRecord[] {
 
 async function findings(events: readonly PipelineRecord[], workers: number, partitions: PartitionFactory, keyGenerationBatches?: number): Promise<{ lines: string[]; routerKeys: number; routerValues: number }> {
   const out = new CollectingConsumer();
-  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules: RULES, workers }, out, partitions, { keyGenerationBatches });
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules: RULES, workers, worker_batch_events: 100 }, out, partitions, { keyGenerationBatches });
   const host = new RecordingHost();
   await processor.start(host);
   let routerKeys = 0;

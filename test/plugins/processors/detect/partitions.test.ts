@@ -131,7 +131,8 @@ test('a crashing worker never stops the process: the failure is reported, the ba
   const out = new CollectingConsumer();
   const host = new RecordingHost();
   const rules: RuleDefinition[] = [{ id: 'logins', name: 'Logins', description: '', severity: 'low', attack: [], type: 'event_count', filter: { class_uid: 3002 }, group_by: ['user.name'], timespan: '1m', condition: { gte: 2 }, suppress: '0s' }];
-  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules, workers: 1 }, out, crashing);
+  // One hand-off per batch, so that the crash takes exactly the batch that crashed.
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules, workers: 1, worker_batch_events: 1 }, out, crashing);
   await processor.start(host);
   const event = (user: string, i: number): PipelineRecord => ({ class_uid: 3002, time: T0 + i, user: { name: user }, metadata: { uid: `u${i}`, tenant_uid: 'acme', version: '1.8.0', product: { name: 'test' } } }) as unknown as PipelineRecord;
   const findings = (): [number, string[]][] =>

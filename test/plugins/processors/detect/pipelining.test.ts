@@ -35,6 +35,8 @@ function signIn(i: number): PipelineRecord {
 class GatedPartitions {
   /** Per call, in the order made: the function that lets it answer. */
   readonly gates: (() => void)[] = [];
+  /** Per call: where each pipeline batch's observations end in its columns (undefined: not segmented). */
+  readonly segments: (number[] | undefined)[] = [];
   readonly factory: PartitionFactory = async (rules, limits, count) =>
     Array.from({ length: count }, (): Partition => {
       const inline = new InlinePartition(rules, limits);
@@ -43,6 +45,7 @@ class GatedPartitions {
         tick: (watermarks) => inline.tick(watermarks),
         close: () => inline.close(),
         observeBatch: async (columns, tenant, watermark): Promise<RawDetection[]> => {
+          this.segments.push(columns.segmentEnds === undefined ? undefined : [...columns.segmentEnds]);
           // Counted now, in call order (as a partition must); answered when released.
           const detections = await inline.observeBatch(columns, tenant, watermark);
           await new Promise<void>((resolve) => this.gates.push(resolve));
@@ -58,8 +61,9 @@ function uidsOf(consumer: CollectingConsumer): string[] {
   return consumer.batches.flatMap((batch) => batch.records.map((r) => ((r as { class_uid: number }).class_uid === 2004 ? `finding:${(r as unknown as { finding_info: { related_events: { uid: string }[] } }).finding_info.related_events[0]!.uid}` : (r as unknown as { metadata: { uid: string } }).metadata.uid)));
 }
 
-async function started(partitions: PartitionFactory, next: CollectingConsumer, host = new RecordingHost(), maxInFlight = 2): Promise<DetectProcessor> {
-  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: TENANT }), { ...createDefaultConfig(), rules: RULES, workers: 1, max_batches_in_flight: maxInFlight }, next, partitions);
+/** One hand-off to the partitions per batch (`worker_batch_events: 1`) unless told otherwise. */
+async function started(partitions: PartitionFactory, next: CollectingConsumer, host = new RecordingHost(), maxInFlight = 2, workerBatchEvents = 1): Promise<DetectProcessor> {
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: TENANT }), { ...createDefaultConfig(), rules: RULES, workers: 1, max_batches_in_flight: maxInFlight, worker_batch_events: workerBatchEvents }, next, partitions);
   await processor.start(host);
   return processor;
 }
@@ -190,6 +194,69 @@ test('inline partitions (workers: 0) are not pipelined: the findings go in the s
     await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
     assert.equal(out.batches.length, 1);
     assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'finding:e1']);
+  } finally {
+    await processor.shutdown();
+  }
+});
+
+test('consecutive batches go to the partitions together, up to worker_batch_events or worker_batch_timeout, and their findings stay in batch order', async () => {
+  const gated = new GatedPartitions();
+  const out = new CollectingConsumer();
+  const processor = await started(gated.factory, out, new RecordingHost(), 2, 3);
+  try {
+    // Two events: under worker_batch_events (3), so nothing goes until the timeout (5 ms).
+    await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+    await processor.consume({ tenant: TENANT, records: [signIn(1)] });
+    assert.deepEqual(gated.segments, []);
+    assert.deepEqual(uidsOf(out), ['e0', 'e1']);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(gated.segments, [[1, 2]]);
+    // Reaching worker_batch_events hands over at once, without waiting.
+    await processor.consume({ tenant: TENANT, records: [signIn(2), signIn(3)] });
+    await processor.consume({ tenant: TENANT, records: [signIn(4)] });
+    assert.deepEqual(gated.segments, [[1, 2], [2, 3]]);
+    gated.gates[1]!();
+    gated.gates[0]!();
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'e2', 'e3', 'e4', 'finding:e0', 'finding:e1', 'finding:e2', 'finding:e3', 'finding:e4']);
+    // settled() hands an open group over at once.
+    await processor.consume({ tenant: TENANT, records: [signIn(5)] });
+    const settled = processor.settled();
+    await tick();
+    assert.deepEqual(gated.segments, [[1, 2], [2, 3], [1]]);
+    gated.gates[2]!();
+    await settled;
+    assert.deepEqual(uidsOf(out).slice(-2), ['e5', 'finding:e5']);
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+});
+
+test('a partition failure dead-letters every batch of its hand-off', async () => {
+  const out = new CollectingConsumer();
+  const host = new RecordingHost();
+  const failing: PartitionFactory = async (rules, limits, count) =>
+    Array.from({ length: count }, (): Partition => {
+      const inline = new InlinePartition(rules, limits);
+      return {
+        observe: (observations) => inline.observe(observations),
+        tick: (watermarks) => inline.tick(watermarks),
+        close: () => inline.close(),
+        observeBatch: async (): Promise<RawDetection[]> => {
+          throw new RetryableError('detect_worker_failed', 'the thread died');
+        },
+      };
+    });
+  const processor = await started(failing, out, host, 2, 10);
+  try {
+    await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+    await processor.consume({ tenant: TENANT, records: [signIn(1), signIn(2)] });
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0', 'e1', 'e2']);
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_partition_failed', 'e0'], ['detect_partition_failed', 'e1'], ['detect_partition_failed', 'e2']]);
+    assert.equal(host.errors.length, 1);
+    assert.equal(processor.metrics().partition_failures, 1);
   } finally {
     await processor.shutdown();
   }
