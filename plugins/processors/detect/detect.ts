@@ -52,7 +52,7 @@ export class InlinePartition implements Partition {
   async close(): Promise<void> {}
 }
 
-/** Batches per generation of the router's key ids: a key unused for one to two generations is forgotten (and sent again when it comes back). */
+/** Hand-offs to the workers per generation of the router's key ids: a key unused for one to two generations is forgotten (and sent again when it comes back). */
 export const KEY_GENERATION_BATCHES = 64;
 
 export interface DetectProcessorOptions {
