@@ -264,7 +264,8 @@ export async function register(bench: Bench): Promise<void> {
 
   const routed: Observation[][] = [];
   const routedColumns: ObservationColumns[] = [];
-  const recorder = await processor(config, 1, recordingPartitions(routed, routedColumns));
+  // One pipeline batch per hand-off, so that each recorded hand-off is one batch of BATCH events.
+  const recorder = await processor({ ...config, worker_batch_events: 1 }, 1, recordingPartitions(routed, routedColumns));
   shift();
   for (const batch of batches) await recorder.consume(batch);
   const windowRules = recorder.rules.map((rule) => rule.window);
