@@ -26,7 +26,9 @@ export interface Partition {
   /**
    * The fast path, where a partition has it: a pipeline batch's observations as columns, then the
    * tick to its tenant's watermark, in one call (one round trip to a worker thread). The same as
-   * `observe` of the decoded observations followed by `tick`, detections in that order.
+   * `observe` of the decoded observations followed by `tick`, detections in that order. Columns
+   * with segments hold several batches: each batch's observations then its tick, in turn, each
+   * detection tagged with its batch (`WindowEngine.observeSegments`).
    */
   readonly observeBatch?: ((columns: ObservationColumns, tenant: string, watermark: number) => Promise<RawDetection[]>) | undefined;
 }
