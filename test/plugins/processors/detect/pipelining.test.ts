@@ -18,6 +18,7 @@ import { DetectProcessor, InlinePartition } from '../../../../plugins/processors
 import type { Partition, PartitionFactory } from '../../../../plugins/processors/detect/detect.js';
 import type { RawDetection } from '../../../../plugins/processors/detect/engine.js';
 import type { RuleDefinition } from '../../../../plugins/processors/detect/rules.js';
+import type { ObservationColumns } from '../../../../plugins/processors/detect/worker-protocol.js';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 const TENANT = 'acme';
@@ -37,20 +38,25 @@ class GatedPartitions {
   readonly gates: (() => void)[] = [];
   /** Per call: where each pipeline batch's observations end in its columns (undefined: not segmented). */
   readonly segments: (number[] | undefined)[] = [];
-  readonly factory: PartitionFactory = async (rules, limits, count) =>
+  readonly factory: PartitionFactory = inlineWith(async (inline, columns, tenant, watermark) => {
+    this.segments.push(columns.segmentEnds === undefined ? undefined : [...columns.segmentEnds]);
+    // Counted now, in call order (as a partition must); answered when released.
+    const detections = await inline.observeBatch(columns, tenant, watermark);
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    return detections;
+  });
+}
+
+/** Partitions on this thread whose `observeBatch` is `observeBatch` over an inline partition. */
+function inlineWith(observeBatch: (inline: InlinePartition, columns: ObservationColumns, tenant: string, watermark: number) => Promise<RawDetection[]>): PartitionFactory {
+  return async (rules, limits, count) =>
     Array.from({ length: count }, (): Partition => {
       const inline = new InlinePartition(rules, limits);
       return {
         observe: (observations) => inline.observe(observations),
         tick: (watermarks) => inline.tick(watermarks),
         close: () => inline.close(),
-        observeBatch: async (columns, tenant, watermark): Promise<RawDetection[]> => {
-          this.segments.push(columns.segmentEnds === undefined ? undefined : [...columns.segmentEnds]);
-          // Counted now, in call order (as a partition must); answered when released.
-          const detections = await inline.observeBatch(columns, tenant, watermark);
-          await new Promise<void>((resolve) => this.gates.push(resolve));
-          return detections;
-        },
+        observeBatch: (columns, tenant, watermark) => observeBatch(inline, columns, tenant, watermark),
       };
     });
 }
@@ -68,11 +74,29 @@ async function started(partitions: PartitionFactory, next: CollectingConsumer, h
   return processor;
 }
 
-test('consume resolves once the events are passed on; the findings follow in batch order, whatever order the partitions answer in', async () => {
+interface GatedRun<Out extends CollectingConsumer> {
+  readonly gated: GatedPartitions;
+  readonly out: Out;
+  readonly host: RecordingHost;
+  readonly processor: DetectProcessor;
+}
+
+/** Runs `body` against a processor on gated partitions; afterwards opens every gate and shuts the processor down. */
+async function withGated<Out extends CollectingConsumer = CollectingConsumer>(body: (run: GatedRun<Out>) => Promise<void>, options: { out?: Out; workerBatchEvents?: number } = {}): Promise<void> {
   const gated = new GatedPartitions();
-  const out = new CollectingConsumer();
-  const processor = await started(gated.factory, out);
+  const out = options.out ?? (new CollectingConsumer() as Out);
+  const host = new RecordingHost();
+  const processor = await started(gated.factory, out, host, 2, options.workerBatchEvents ?? 1);
   try {
+    await body({ gated, out, host, processor });
+  } finally {
+    for (const gate of gated.gates) gate();
+    await processor.shutdown();
+  }
+}
+
+test('consume resolves once the events are passed on; the findings follow in batch order, whatever order the partitions answer in', async () => {
+  await withGated(async ({ gated, out, processor }) => {
     await processor.consume({ tenant: TENANT, records: [signIn(0)] });
     await processor.consume({ tenant: TENANT, records: [signIn(1)] });
     assert.deepEqual(uidsOf(out), ['e0', 'e1']);
@@ -85,17 +109,11 @@ test('consume resolves once the events are passed on; the findings follow in bat
     await processor.settled();
     assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'finding:e1']);
     assert.equal(processor.metrics().batches_in_flight, 0);
-  } finally {
-    for (const gate of gated.gates) gate();
-    await processor.shutdown();
-  }
+  });
 });
 
 test('max_batches_in_flight bounds the batches being counted: the next consume waits for the oldest batch\'s findings', async () => {
-  const gated = new GatedPartitions();
-  const out = new CollectingConsumer();
-  const processor = await started(gated.factory, out);
-  try {
+  await withGated(async ({ gated, out, processor }) => {
     await processor.consume({ tenant: TENANT, records: [signIn(0)] });
     await processor.consume({ tenant: TENANT, records: [signIn(1)] });
     let thirdTaken = false;
@@ -112,10 +130,7 @@ test('max_batches_in_flight bounds the batches being counted: the next consume w
     gated.gates[2]!();
     await processor.settled();
     assert.deepEqual(uidsOf(out), ['e0', 'e1', 'finding:e0', 'e2', 'finding:e1', 'finding:e2']);
-  } finally {
-    for (const gate of gated.gates) gate();
-    await processor.shutdown();
-  }
+  });
 });
 
 /** Takes events; refuses findings as told, then takes them. */
@@ -129,12 +144,9 @@ class RefusingConsumer extends CollectingConsumer {
 }
 
 test('findings refused retryably downstream are sent again until taken, once each', async () => {
-  const gated = new GatedPartitions();
-  const out = new RefusingConsumer();
-  out.refusals = [new RetryableError('queue_full', 'full'), new RetryableError('queue_full', 'still full')];
-  const host = new RecordingHost();
-  const processor = await started(gated.factory, out, host);
-  try {
+  const refusing = new RefusingConsumer();
+  refusing.refusals = [new RetryableError('queue_full', 'full'), new RetryableError('queue_full', 'still full')];
+  await withGated(async ({ gated, out, host, processor }) => {
     await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
     gated.gates[0]!();
     await processor.settled();
@@ -143,19 +155,13 @@ test('findings refused retryably downstream are sent again until taken, once eac
     assert.deepEqual(host.errors, []);
     assert.deepEqual(host.deadLetters, []);
     assert.equal(processor.metrics().findings_refused, 0);
-  } finally {
-    for (const gate of gated.gates) gate();
-    await processor.shutdown();
-  }
+  }, { out: refusing });
 });
 
 test('findings refused for good are dead-lettered with the reason, counted and reported', async () => {
-  const gated = new GatedPartitions();
-  const out = new RefusingConsumer();
-  out.refusals = [new PermanentError('tenant_mismatch', 'not this tenant')];
-  const host = new RecordingHost();
-  const processor = await started(gated.factory, out, host);
-  try {
+  const refusing = new RefusingConsumer();
+  refusing.refusals = [new PermanentError('tenant_mismatch', 'not this tenant')];
+  await withGated(async ({ gated, out, host, processor }) => {
     await processor.consume({ tenant: TENANT, records: [signIn(0), signIn(1)] });
     gated.gates[0]!();
     await processor.settled();
@@ -167,10 +173,7 @@ test('findings refused for good are dead-lettered with the reason, counted and r
     assert.equal(host.deadLetters[0]!.detail, "the detector's findings were refused downstream (tenant_mismatch): not this tenant");
     assert.equal(host.errors.length, 1);
     assert.equal(processor.metrics().findings_refused, 2);
-  } finally {
-    for (const gate of gated.gates) gate();
-    await processor.shutdown();
-  }
+  }, { out: refusing });
 });
 
 test('shutdown waits for the batches in flight and passes their findings on', async () => {
@@ -200,10 +203,7 @@ test('inline partitions (workers: 0) are not pipelined: the findings go in the s
 });
 
 test('consecutive batches go to the partitions together, up to worker_batch_events or worker_batch_timeout, and their findings stay in batch order', async () => {
-  const gated = new GatedPartitions();
-  const out = new CollectingConsumer();
-  const processor = await started(gated.factory, out, new RecordingHost(), 2, 3);
-  try {
+  await withGated(async ({ gated, out, processor }) => {
     // Two events: under worker_batch_events (3), so nothing goes until the timeout (5 ms).
     await processor.consume({ tenant: TENANT, records: [signIn(0)] });
     await processor.consume({ tenant: TENANT, records: [signIn(1)] });
@@ -227,27 +227,15 @@ test('consecutive batches go to the partitions together, up to worker_batch_even
     gated.gates[2]!();
     await settled;
     assert.deepEqual(uidsOf(out).slice(-2), ['e5', 'finding:e5']);
-  } finally {
-    for (const gate of gated.gates) gate();
-    await processor.shutdown();
-  }
+  }, { workerBatchEvents: 3 });
 });
 
 test('a partition failure dead-letters every batch of its hand-off', async () => {
   const out = new CollectingConsumer();
   const host = new RecordingHost();
-  const failing: PartitionFactory = async (rules, limits, count) =>
-    Array.from({ length: count }, (): Partition => {
-      const inline = new InlinePartition(rules, limits);
-      return {
-        observe: (observations) => inline.observe(observations),
-        tick: (watermarks) => inline.tick(watermarks),
-        close: () => inline.close(),
-        observeBatch: async (): Promise<RawDetection[]> => {
-          throw new RetryableError('detect_worker_failed', 'the thread died');
-        },
-      };
-    });
+  const failing = inlineWith(async () => {
+    throw new RetryableError('detect_worker_failed', 'the thread died');
+  });
   const processor = await started(failing, out, host, 2, 10);
   try {
     await processor.consume({ tenant: TENANT, records: [signIn(0)] });
