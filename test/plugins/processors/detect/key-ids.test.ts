@@ -97,9 +97,9 @@ function driftingStream(count: number): PipelineRecord[] {
   return events;
 }
 
-async function findings(events: readonly PipelineRecord[], workers: number, partitions: PartitionFactory, keyGenerationBatches?: number): Promise<{ lines: string[]; routerKeys: number; routerValues: number }> {
+async function findings(events: readonly PipelineRecord[], workers: number, partitions: PartitionFactory, keyGenerationBatches?: number, workerBatchEvents = 100): Promise<{ lines: string[]; routerKeys: number; routerValues: number }> {
   const out = new CollectingConsumer();
-  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules: RULES, workers, worker_batch_events: 100 }, out, partitions, { keyGenerationBatches });
+  const processor = new DetectProcessor(testSettings('processor', 'detect', { tenant: 'acme' }), { ...createDefaultConfig(), rules: RULES, workers, worker_batch_events: workerBatchEvents }, out, partitions, { keyGenerationBatches });
   const host = new RecordingHost();
   await processor.start(host);
   let routerKeys = 0;
@@ -130,4 +130,7 @@ test('key and value ids forgotten and reused every 2 batches on 2 worker threads
   assert.deepEqual([reused.routerKeys, kept.routerKeys], [49, 263]);
   // The spray rule's counted user names, as ids per partition, the same way.
   assert.deepEqual([inline.routerValues, reused.routerValues, kept.routerValues], [0, 55, 391]);
+  // Three batches per hand-off (ids then live for generations of 2 hand-offs, 6 batches): the same findings.
+  const grouped = await findings(events, 2, workerPartitions, 2, 300);
+  assert.deepEqual(grouped.lines, inline.lines);
 });
