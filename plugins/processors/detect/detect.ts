@@ -410,7 +410,16 @@ export class DetectProcessor implements Processor {
       this.open = { tenant, records: [], passedOn: [], events: 0, watermark: Number.NEGATIVE_INFINITY };
     }
     const group = this.open;
-    const { letters, watermark } = this.routeBatch(batch);
+    let routed: { letters: DeadLetter[] | undefined; watermark: number };
+    try {
+      routed = this.routeBatch(batch);
+    } catch (error) {
+      // A bug routing this batch (it is refused, so it comes again or is dead-lettered upstream):
+      // the open columns hold part of it, so they are dropped, with the batches before it.
+      await this.abandonOpen(error);
+      throw error;
+    }
+    const { letters, watermark } = routed;
     if (this.grouping) for (const builder of this.builders) builder.endSegment(watermark);
     group.records.push(batch.records);
     group.events += batch.records.length;
@@ -508,6 +517,26 @@ export class DetectProcessor implements Processor {
     this.delivered = delivery;
     this.inFlight.push(delivery);
     void delivery.finally(() => this.inFlight.splice(this.inFlight.indexOf(delivery), 1));
+  }
+
+  /**
+   * Drops the open columns: their batches' events were passed on but will not be counted, so they
+   * are dead-lettered (reason `detect_router_failed`), and every key id is sent again afterwards.
+   */
+  private async abandonOpen(error: unknown): Promise<void> {
+    const group = this.open;
+    if (group === undefined) return;
+    this.open = undefined;
+    if (this.groupTimer !== undefined) {
+      clearTimeout(this.groupTimer);
+      this.groupTimer = undefined;
+    }
+    for (const builder of this.builders) builder.clear();
+    this.idsStale = true;
+    const detail = `passed on, but not counted by the detection rules: routing a later batch of the same hand-off failed (${errorMessage(error)})`;
+    const letters: DeadLetter[] = [];
+    for (const records of group.records) for (const record of records) if (isOcsf(record)) letters.push({ reason: 'detect_router_failed', detail, format: logNameOf(record), original: record, observedTime: record.time });
+    await this.deadLetterSafely(group.tenant, letters);
   }
 
   private dispatchOpen(): void {

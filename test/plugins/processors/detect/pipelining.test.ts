@@ -249,3 +249,22 @@ test('a partition failure dead-letters every batch of its hand-off', async () =>
     await processor.shutdown();
   }
 });
+
+test('a batch that fails to route drops the open hand-off: its earlier batches are dead-lettered, and what follows is counted afresh', async () => {
+  await withGated(async ({ gated, out, host, processor }) => {
+    await processor.consume({ tenant: TENANT, records: [signIn(0)] });
+    // A user name no key can be made of (its text conversion throws): routing the batch fails.
+    const hostile = { ...signIn(1), user: { name: { toString: () => { throw new Error('no text'); } } } } as unknown as PipelineRecord;
+    await assert.rejects(processor.consume({ tenant: TENANT, records: [hostile] }), /no text/);
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_router_failed', 'e0']]);
+    assert.match(host.deadLetters[0]!.detail, /^passed on, but not counted by the detection rules: routing a later batch of the same hand-off failed \(no text\)$/);
+    // The next batch starts a new hand-off, its keys sent again.
+    await processor.consume({ tenant: TENANT, records: [signIn(2)] });
+    const settled = processor.settled();
+    await tick();
+    assert.deepEqual(gated.segments, [[1]]);
+    gated.gates[0]!();
+    await settled;
+    assert.deepEqual(uidsOf(out), ['e0', 'e2', 'finding:e2']);
+  }, { workerBatchEvents: 10 });
+});
