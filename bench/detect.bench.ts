@@ -298,6 +298,23 @@ export async function register(bench: Bench): Promise<void> {
     structuredClone(routed[(boundaryCursor = (boundaryCursor + 1) % routed.length)]!);
   });
 
+  // Late events on a busy key below its threshold: one address failing 100 times a second for 5
+  // users (a NAT), with a source 30 s behind. Each late event could make any later window meet.
+  const sprayRule: WindowRule = { index: 0, kind: 'value_count', timespanMs: 600_000, suppressMs: 900_000, condition: { op: 'gte', value: 15 }, stages: [], direction: 'either' };
+  const nat = new WindowEngine([sprayRule], DEFAULT_LIMITS);
+  const natKey = `${TENANT}${KEY_SEPARATOR}203.0.113.7`;
+  let natTime = Date.UTC(2026, 10, 23);
+  const natBatch = (late: boolean): Observation[] =>
+    Array.from({ length: BATCH }, (_, i): Observation => {
+      const time = late ? natTime - 30_000 + i : (natTime += 10);
+      return { rule: 0, stage: 0, tenant: TENANT, key: natKey, time, value: `user${i % 5}`, weight: 1, uid: `n${time}-${i}`, watermark: natTime - 10_000 };
+    });
+  for (let i = 0; i < 60; i++) nat.observe(natBatch(false));
+  add(`detect: engine, ${BATCH} events 30 s late on a busy key below its threshold (100/s, 5 distinct of 15)`, BATCH, () => {
+    nat.observe(natBatch(false));
+    nat.observe(natBatch(true));
+  });
+
   const memory = memoryPerKeys();
   const memoryText = `${memory.heapMb.toFixed(1)} MB heap, ${memory.rssMb.toFixed(1)} MB RSS`;
   console.log(`detect: memory held per ${KEYS.toLocaleString('en-US')} active keys (one entry each, one engine): ${memoryText}`);

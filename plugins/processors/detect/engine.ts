@@ -610,6 +610,8 @@ export class WindowEngine {
     let first = Math.min(start, index);
     const from = times[index]! - timespan;
     while (first > state.head && times[first - 1]! > from) first--;
+    if (first < start && !this.mayMeet(rule, state, first, start)) return;
+    if (first >= start && !meetsUpTo(rule.condition, distinct ? state.distinct?.sum ?? 0 : state.sum)) return;
     let heldFirst = start;
     let heldEnd = last;
     for (let end = index; end <= last && times[end]! < until; end++) {
@@ -630,6 +632,39 @@ export class WindowEngine {
     // Entering and leaving the same weights may round differently: the totals are put back as they were.
     state.sum = savedSum;
     if (state.distinct !== undefined) state.distinct.sum = savedDistinct;
+  }
+
+  /**
+   * Whether some window holding only entries from `first` on (the earliest a window through the
+   * late entry can start) could meet the condition: its count is at most that of the running
+   * window's entries plus those in [first, start) (weights are positive, so a count only grows
+   * with its entries). When not, the windows need not be walked one by one: on a busy key below
+   * its threshold that walk costs one step per later entry for every late event.
+   */
+  private mayMeet(rule: WindowRule, state: KeyState, first: number, start: number): boolean {
+    const condition = rule.condition;
+    if (rule.kind !== 'value_count') {
+      let bound = state.sum;
+      for (let j = first; j < start; j++) {
+        bound += weightAt(state, j);
+        if (meetsUpTo(condition, bound)) return true;
+      }
+      return meetsUpTo(condition, bound);
+    }
+    let bound = state.distinct?.sum ?? 0;
+    if (meetsUpTo(condition, bound)) return true;
+    let raised: Map<string, number> | undefined;
+    for (let j = first; j < start; j++) {
+      const value = valueAt(state, j);
+      if (value === undefined) continue;
+      const weight = weightAt(state, j);
+      const best = raised?.get(value) ?? state.distinct?.weightOf(value) ?? 0;
+      if (weight <= best) continue;
+      bound += weight - best;
+      (raised ??= new Map()).set(value, weight);
+      if (meetsUpTo(condition, bound)) return true;
+    }
+    return false;
   }
 
   /** Changes the entries held in the running totals from [heldFirst, heldEnd] to [first, end] (either may be empty). */
@@ -945,6 +980,11 @@ function lacksStage(rule: WindowRule, latest: readonly number[], from: number): 
     if (!(latest[stage]! > from) && !meets(stages[stage]!, 0)) return true;
   }
   return false;
+}
+
+/** Whether a count of at most `bound` could meet a gt / gte / eq condition (lt / lte are judged elsewhere). */
+function meetsUpTo(condition: Condition, bound: number): boolean {
+  return condition.op === 'gt' ? bound > condition.value : bound >= condition.value;
 }
 
 /** How long a rule keeps an entry after the watermark (minus lateness) passes it. */
