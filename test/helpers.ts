@@ -45,3 +45,15 @@ export function opensslSkip(what: string): false | string {
   if (process.env.CI === 'true') throw new Error(`openssl is needed for ${what} and is required when CI=true`);
   return `openssl is not installed: ${what} skipped`;
 }
+
+/** A small deterministic PRNG (mulberry32) in [0, 1), so a randomized test's failure reproduces. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

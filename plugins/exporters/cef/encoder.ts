@@ -180,6 +180,18 @@ function joinList(value: unknown, field: string | undefined, separator: string):
 const CLASS_NAME_OF = CLASS_NAMES as Readonly<Record<number, string>>;
 const ACTIVITY_NAMES_OF = ACTIVITY_NAMES as Readonly<Record<number, Readonly<Record<number, string>>>>;
 
+/** The CEF header's Signature ID: a finding's rule id, else the OCSF type_uid. */
+function headerSignature(event: OcsfEvent): string {
+  const signature = event.class_uid === DETECTION_FINDING ? str(obj(obj(event['finding_info'])?.['analytic'])?.['uid']) ?? str(event.metadata.event_code) : undefined;
+  return signature ?? integer(event.type_uid) ?? String(event.class_uid * 100 + event.activity_id);
+}
+
+/** The CEF header's Name: a finding's title, else the OCSF type name. */
+function headerName(event: OcsfEvent): string {
+  const name = event.class_uid === DETECTION_FINDING ? str(obj(event['finding_info'])?.['title']) : undefined;
+  return name ?? str(event['type_name']) ?? `${className(event)}: ${activityName(event)}`;
+}
+
 function className(event: OcsfEvent): string {
   return str(event['class_name']) ?? (event.class_uid === DETECTION_FINDING ? 'Detection Finding' : CLASS_NAME_OF[event.class_uid]) ?? `Class ${event.class_uid}`;
 }
@@ -356,15 +368,8 @@ export class CefEncoder {
    * three are the same.
    */
   private cefHeaderText(event: OcsfEvent): string {
-    let signature: string | undefined;
-    let name: string | undefined;
-    if (event.class_uid === DETECTION_FINDING) {
-      const info = obj(event['finding_info']);
-      signature = str(obj(info?.['analytic'])?.['uid']) ?? str(event.metadata.event_code);
-      name = str(info?.['title']);
-    }
-    signature ??= integer(event.type_uid) ?? String(event.class_uid * 100 + event.activity_id);
-    name ??= str(event['type_name']) ?? `${className(event)}: ${activityName(event)}`;
+    const signature = headerSignature(event);
+    const name = headerName(event);
     const severity = CEF_SEVERITY_FIELD[cefSeverity(event.severity_id)]!;
     if (signature === this.lastSignature && name === this.lastName && severity === this.lastSeverity) return this.lastHeader;
     this.lastSignature = signature;
@@ -448,15 +453,8 @@ export class CefEncoder {
   }
 
   private writeCefHeader(event: OcsfEvent): void {
-    let signature: string | undefined;
-    let name: string | undefined;
-    if (event.class_uid === DETECTION_FINDING) {
-      const info = obj(event['finding_info']);
-      signature = str(obj(info?.['analytic'])?.['uid']) ?? str(event.metadata.event_code);
-      name = str(info?.['title']);
-    }
-    signature ??= integer(event.type_uid) ?? String(event.class_uid * 100 + event.activity_id);
-    name ??= str(event['type_name']) ?? `${className(event)}: ${activityName(event)}`;
+    const signature = headerSignature(event);
+    const name = headerName(event);
     this.text(this.cefPrefix, RAW);
     this.text(signature.length > MAX.deviceEventClassId ? truncateChars(signature, MAX.deviceEventClassId) : signature, HEADER);
     this.ascii('|');

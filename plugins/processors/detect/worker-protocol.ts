@@ -271,22 +271,17 @@ export class ObservationBuilder {
     if (this.segmentEnds !== undefined) columns = { ...columns, segmentEnds: this.segmentEnds, segmentWatermarks: this.segmentWatermarks! };
     // The caller keeps the columns past the next batch (queued for a worker thread): the next batch gets a buffer of its own.
     if (handOver) this.numbers = new Float64Array(0);
-    this.count = 0;
-    this.tenants = [];
-    this.keys = [];
-    this.keyIds = undefined;
-    this.valueIds = undefined;
-    this.values = [];
-    this.uids = [];
-    this.segmentEnds = undefined;
-    this.segmentWatermarks = undefined;
-    this.lastEvent = -1;
+    this.reset();
     return columns;
   }
 
   /** Forgets a batch left unfinished (routing threw). */
   clear(): void {
-    if (this.tenants.length === 0 && this.count === 0 && this.keys.length === 0 && this.values.length === 0) return;
+    if (this.tenants.length > 0 || this.count > 0 || this.keys.length > 0 || this.values.length > 0) this.reset();
+  }
+
+  /** Starts an empty batch (the numbers buffer stays, to be written over). */
+  private reset(): void {
     this.count = 0;
     this.tenants = [];
     this.keys = [];

@@ -7,58 +7,20 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { OcsfEvent, PipelineRecord } from '../../../../core/api.js';
 import { PermanentError } from '../../../../core/errors.js';
 import { CefEncoder } from '../../../../plugins/exporters/cef/encoder.js';
 import type { CefEncoderOptions } from '../../../../plugins/exporters/cef/encoder.js';
 import type { SyslogFormat } from '../../../../plugins/exporters/cef/config.js';
-import { buildFinding } from '../../../../plugins/processors/detect/finding.js';
-import { compileRules } from '../../../../plugins/processors/detect/rules.js';
-import { builtinRules, defaultBuiltinParameters } from '../../../../plugins/processors/detect/builtin.js';
-import { mapperTable, mapRecord } from '../../../../plugins/processors/normalize/normalize.js';
 import { ACTIVITY_NAMES, CLASS_NAMES, STATUS_NAMES, createEvent } from '../../../../plugins/processors/normalize/ocsf.js';
-import { sourcePath } from '../../../helpers.js';
+import { mulberry32 } from '../../../helpers.js';
+import { builtinFindings, normalizedGoldens } from '../normalized.js';
 import { authEvent, detectionEvent } from '../testrecords.js';
 
-/** Every golden input of every format through the real normalizer (the events as exporters see them). */
-function normalizedGoldens(): OcsfEvent[] {
-  const testdata = sourcePath('plugins/processors/normalize/testdata');
-  const mappers = mapperTable({ mappings: {} });
-  const events: OcsfEvent[] = [];
-  for (const format of readdirSync(testdata).sort()) {
-    for (const file of readdirSync(join(testdata, format)).filter((name) => name.endsWith('.json')).sort()) {
-      const golden = JSON.parse(readFileSync(join(testdata, format, file), 'utf8')) as { input?: unknown; expected?: unknown };
-      if (golden.input === undefined || golden.expected === undefined) continue;
-      const payload = typeof golden.input === 'string' ? golden.input : JSON.stringify(golden.input);
-      const result = mapRecord(mappers, { format, payload, observedTime: 1767225600000, source: 'test' }, { tenant: 'acme', observedTime: 1767225600000, format });
-      if (!('reason' in result)) events.push(result as OcsfEvent);
-    }
-  }
-  return events;
-}
 
-/** One Detection Finding per built-in rule, built by the detector's own buildFinding. */
-function builtinFindings(): OcsfEvent[] {
-  return compileRules(builtinRules(defaultBuiltinParameters()), 0).map((rule, i) => {
-    const key = ['acme', ...rule.definition.group_by.map((_, j) => `k${j}@example.com`)].join('\u0001');
-    return buildFinding(rule, { rule: rule.index, tenant: 'acme', key, time: 1714591203500 + i, count: 12, values: ['a@example.com'], firstSeen: 1714591000000, lastSeen: 1714591203000, related: ['e1', 'e2'], suppressed: 0 });
-  });
-}
 
-/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const PIECES = ['a', 'Z', '0', ' ', '=', '|', '\\', '"', '\r', '\n', '\r\n', '\t', '\u0000', '\u001f', '\u007f', 'é', 'ü', '日本', '\u2028', '😀', '\ud800', '\udfff', '\udc00x', '…', 'user@example.com', '203.0.113.7', '2001:db8::1'];
 

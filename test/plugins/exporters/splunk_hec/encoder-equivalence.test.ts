@@ -7,54 +7,18 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { OcsfEvent, PipelineRecord } from '../../../../core/api.js';
 import { PermanentError } from '../../../../core/errors.js';
 import { DEFAULT_SOURCETYPES } from '../../../../plugins/exporters/splunk_hec/config.js';
 import * as hec from '../../../../plugins/exporters/splunk_hec/encoder.js';
-import { buildFinding } from '../../../../plugins/processors/detect/finding.js';
-import { compileRules } from '../../../../plugins/processors/detect/rules.js';
-import { builtinRules, defaultBuiltinParameters } from '../../../../plugins/processors/detect/builtin.js';
-import { mapperTable, mapRecord } from '../../../../plugins/processors/normalize/normalize.js';
 import { createEvent } from '../../../../plugins/processors/normalize/ocsf.js';
-import { sourcePath } from '../../../helpers.js';
+import { mulberry32 } from '../../../helpers.js';
+import { builtinFindings, normalizedGoldens } from '../normalized.js';
 import { authEvent, detectionEvent, oktaRaw } from '../testrecords.js';
 
-function normalizedGoldens(): OcsfEvent[] {
-  const testdata = sourcePath('plugins/processors/normalize/testdata');
-  const mappers = mapperTable({ mappings: {} });
-  const events: OcsfEvent[] = [];
-  for (const format of readdirSync(testdata).sort()) {
-    for (const file of readdirSync(join(testdata, format)).filter((name) => name.endsWith('.json')).sort()) {
-      const golden = JSON.parse(readFileSync(join(testdata, format, file), 'utf8')) as { input?: unknown; expected?: unknown };
-      if (golden.input === undefined || golden.expected === undefined) continue;
-      const payload = typeof golden.input === 'string' ? golden.input : JSON.stringify(golden.input);
-      const result = mapRecord(mappers, { format, payload, observedTime: 1767225600000, source: 'test' }, { tenant: 'acme', observedTime: 1767225600000, format });
-      if (!('reason' in result)) events.push(result as OcsfEvent);
-    }
-  }
-  return events;
-}
 
-function builtinFindings(): OcsfEvent[] {
-  return compileRules(builtinRules(defaultBuiltinParameters()), 0).map((rule, i) => {
-    const key = ['acme', ...rule.definition.group_by.map((_, j) => `k${j}@example.com`)].join('\u0001');
-    return buildFinding(rule, { rule: rule.index, tenant: 'acme', key, time: 1714591203500 + i, count: 12, values: ['a@example.com'], firstSeen: 1714591000000, lastSeen: 1714591203000, related: ['e1', 'e2'], suppressed: 0 });
-  });
-}
 
-/** mulberry32: deterministic, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const PIECES = ['a', 'Z', '0', ' ', '"', '\\', '/', '\b', '\f', '\r', '\n', '\t', '\u0000', '\u001f', '\u007f', 'é', '日本', '\u2028', '\u2029', '😀', '\ud800', '\udfff', '\udc00x', '</script>', 'user@example.com'];
 

@@ -16,6 +16,7 @@ import type { RuleDefinition } from '../../../../plugins/processors/detect/rules
 import { mapperTable, mapRecord } from '../../../../plugins/processors/normalize/normalize.js';
 import { Engine } from '../../../../plugins/receivers/generator/engine.js';
 import { FORMATS, SCENARIOS } from '../../../../plugins/receivers/generator/model.js';
+import { mulberry32 } from '../../../helpers.js';
 
 // ---- the reference: the rule language read literally -----------------------------------------
 
@@ -372,17 +373,7 @@ function generate(count: number): Record<string, unknown>[] {
   return events;
 }
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** A copy with fields changed the ways real sources differ: missing, null, wrapped in arrays, re-cased, emptied. */
 function mutate(event: Record<string, unknown>, random: () => number): Record<string, unknown> {
