@@ -57,3 +57,13 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** What `fn` throws, as the error fields the tests look at; fails the test when it does not throw. */
+export function thrownBy(fn: () => unknown): { code: string; retryable: boolean; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as { code: string; retryable: boolean; message: string };
+  }
+  throw new Error('expected a throw');
+}

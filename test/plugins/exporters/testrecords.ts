@@ -72,3 +72,10 @@ export const detectionEvent: OcsfEvent = {
 export function batchOf(...records: (RawRecord | OcsfEvent)[]): Batch {
   return { tenant: 'acme', records };
 }
+
+/** `n` copies of `authEvent`, 1 ms apart, with event ids e0, e1, ... */
+export function authEvents(n: number): OcsfEvent[] {
+  const out: OcsfEvent[] = [];
+  for (let i = 0; i < n; i++) out.push({ ...authEvent, time: authEvent.time + i, metadata: { ...authEvent.metadata, uid: `e${i}` } });
+  return out;
+}

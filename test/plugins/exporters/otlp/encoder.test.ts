@@ -8,7 +8,7 @@ import {
   MAX_DEPTH, MAX_TIME_MS, encodeLogRecordJson, encodeLogRecordProto, eventNameOf, frameJsonRequest, frameProtoRequest, jsonEnvelope, nanosString, protoEnvelope, requireOcsf, severityOf,
 } from '../../../../plugins/exporters/otlp/encoder.js';
 import type { OtlpEncoderOptions, OtlpEnvelope } from '../../../../plugins/exporters/otlp/encoder.js';
-import { sourcePath } from '../../../helpers.js';
+import { sourcePath, thrownBy } from '../../../helpers.js';
 import { authEvent, detectionEvent, oktaRaw } from '../testrecords.js';
 import { decodeRequest, recordsOf } from './official.js';
 
@@ -23,14 +23,7 @@ const d = (value: number) => ({ doubleValue: value });
 const b = (value: boolean) => ({ boolValue: value });
 const kv = (key: string, value: unknown) => ({ key, value });
 
-function errorOf(fn: () => unknown): { code: string; retryable: boolean; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as { code: string; retryable: boolean; message: string };
-  }
-  assert.fail('expected a throw');
-}
+const errorOf = thrownBy;
 
 /** Encodes events as one protobuf request and decodes it with the official OTLP code. */
 function viaProto(events: OcsfEvent[], options = FLAT): Record<string, unknown> {

@@ -21,7 +21,7 @@ import { otlpExporterFactory } from '../../../../plugins/exporters/otlp/index.js
 import { OtlpHttpSender } from '../../../../plugins/exporters/otlp/sender.js';
 import type { OtlpItem } from '../../../../plugins/exporters/otlp/sender.js';
 import { RetryInfoType, StatusType } from '../../../../plugins/shared/otlp/messages.js';
-import { authEvent, oktaRaw } from '../testrecords.js';
+import { authEvents, oktaRaw } from '../testrecords.js';
 import { GrpcOtlpServer } from './grpc-server.js';
 import { encodeResponse, recordsOf } from './official.js';
 
@@ -40,11 +40,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, overrides: Par
   return { server, sender, url };
 }
 
-function events(n: number): OcsfEvent[] {
-  const out: OcsfEvent[] = [];
-  for (let i = 0; i < n; i++) out.push({ ...authEvent, time: authEvent.time + i, metadata: { ...authEvent.metadata, uid: `e${i}` } });
-  return out;
-}
+const events = authEvents;
 
 function requestOf(sender: OtlpGrpcSender, records: OcsfEvent[]): ExportRequest<Uint8Array> {
   const items = records.map((r) => sender.prepare(r));

@@ -15,7 +15,9 @@ const require = createRequire(import.meta.url);
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as {
   opentelemetry: { proto: { collector: { logs: { v1: { ExportLogsServiceRequest: MessageType; ExportLogsServiceResponse: MessageType } } } } };
 };
-const logs = root.opentelemetry.proto.collector.logs.v1;
+/** The official generated OTLP logs service messages (shared with the otlp receiver's tests). */
+export const otlpLogs = root.opentelemetry.proto.collector.logs.v1;
+const logs = otlpLogs;
 
 /** The request as plain OTLP/JSON-like values: camelCase, 64-bit integers as strings, enums as numbers, ids as hex. */
 export function decodeRequest(bytes: Uint8Array): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { createDefaultConfig } from '../../../../plugins/exporters/otlp/config.j
 import type { OtlpExporterConfig } from '../../../../plugins/exporters/otlp/config.js';
 import { MAX_REPLY_BYTES, OtlpHttpSender } from '../../../../plugins/exporters/otlp/sender.js';
 import type { OtlpItem } from '../../../../plugins/exporters/otlp/sender.js';
-import { authEvent, oktaRaw } from '../testrecords.js';
+import { authEvents, oktaRaw } from '../testrecords.js';
 import { encodeResponse, recordsOf } from './official.js';
 import { OtlpServer } from './otlp-server.js';
 
@@ -39,11 +39,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, overrides: Par
   return { server, sender, url };
 }
 
-function events(n: number): OcsfEvent[] {
-  const out: OcsfEvent[] = [];
-  for (let i = 0; i < n; i++) out.push({ ...authEvent, time: authEvent.time + i, metadata: { ...authEvent.metadata, uid: `e${i}` } });
-  return out;
-}
+const events = authEvents;
 
 function requestOf(sender: OtlpHttpSender, records: OcsfEvent[]): ExportRequest<OtlpItem> {
   const items = records.map((r) => sender.prepare(r));

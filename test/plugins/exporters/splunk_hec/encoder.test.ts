@@ -5,19 +5,12 @@ import type { OcsfEvent } from '../../../../core/api.js';
 import { DEFAULT_SOURCETYPES } from '../../../../plugins/exporters/splunk_hec/config.js';
 import { createHecEncoder, hecFields, hecTime } from '../../../../plugins/exporters/splunk_hec/encoder.js';
 import type { HecEncoderOptions } from '../../../../plugins/exporters/splunk_hec/encoder.js';
-import { sourcePath } from '../../../helpers.js';
+import { sourcePath, thrownBy } from '../../../helpers.js';
 import { authEvent, detectionEvent, oktaRaw } from '../testrecords.js';
 
 const options: HecEncoderOptions = { host: 'authwire-1', source: undefined, sourcetype: 'authwire:ocsf', sourcetypeByClass: DEFAULT_SOURCETYPES, index: 'iam_acme' };
 
-function errorOf(fn: () => unknown): { code: string; retryable: boolean; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as { code: string; retryable: boolean; message: string };
-  }
-  assert.fail('expected a throw');
-}
+const errorOf = thrownBy;
 
 test('hecTime: epoch seconds with exactly three decimals, from integer arithmetic', () => {
   assert.equal(hecTime(1714591201123), '1714591201.123');

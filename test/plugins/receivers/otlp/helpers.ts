@@ -1,7 +1,7 @@
 /** Shared by the otlp receiver tests: a started receiver on 127.0.0.1:0, a scriptable consumer, raw HTTP posts. */
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRequire } from 'node:module';
+import { otlpLogs } from '../../exporters/otlp/official.js';
 import type { Batch, Consumer, RawRecord } from '../../../../core/api.js';
 import { RecordingHost, testSettings } from '../../../../core/testing.js';
 import { createDefaultConfig } from '../../../../plugins/receivers/otlp/config.js';
@@ -68,19 +68,7 @@ export function post(url: string, body: Buffer | string, headers: Record<string,
   });
 }
 
-interface MessageType {
-  decode(bytes: Uint8Array): unknown;
-  encode(message: unknown): { finish(): Uint8Array };
-  fromObject(object: unknown): unknown;
-  toObject(message: unknown, options: Record<string, unknown>): Record<string, unknown>;
-}
-
-const require = createRequire(import.meta.url);
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: { logs: { v1: { ExportLogsServiceRequest: MessageType; ExportLogsServiceResponse: MessageType } } } } };
-  google: { rpc: { Status: MessageType } } | undefined;
-};
-const logs = root.opentelemetry.proto.collector.logs.v1;
+const logs = otlpLogs;
 
 /** An ExportLogsServiceRequest encoded by the OpenTelemetry JS project's generated code (not ours). */
 export function encodeOfficial(request: Record<string, unknown>): Buffer {
