@@ -77,6 +77,19 @@ export type ListenerCounts = {
   tls_errors: number;
 };
 
+/** A listener's counts as receiver metrics (`listener_requests`, ...); zeros before it is acquired. */
+export function listenerMetrics(counts: ListenerCounts | undefined): Record<`listener_${keyof ListenerCounts}`, number> {
+  return {
+    listener_requests: counts?.requests ?? 0,
+    listener_not_found: counts?.not_found ?? 0,
+    listener_unauthorized: counts?.unauthorized ?? 0,
+    listener_too_large: counts?.too_large ?? 0,
+    listener_busy: counts?.busy ?? 0,
+    listener_client_errors: counts?.client_errors ?? 0,
+    listener_tls_errors: counts?.tls_errors ?? 0,
+  };
+}
+
 export interface ListenerOptions {
   /** `host:port`; parsed with parseEndpoint. */
   readonly endpoint: string;

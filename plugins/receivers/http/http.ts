@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Consumer, CreateSettings, Host, RawRecord, Receiver } from '../../../core/api.js';
 import { parseDuration } from '../../../core/duration.js';
 import { PermanentError } from '../../../core/errors.js';
-import { InFlight, MAX_PREAUTH_READS, acquireSharedListener, decodeBody, deliver, readBody, sendJson } from '../../../core/listener/shared-http.js';
+import { InFlight, MAX_PREAUTH_READS, acquireSharedListener, listenerMetrics, decodeBody, deliver, readBody, sendJson } from '../../../core/listener/shared-http.js';
 import type { CredentialClaim, ListenerCounts, ListenerLease, ListenerMember, Route } from '../../../core/listener/shared-http.js';
 import { BAD_REQUEST_REASONS, decodeText, parseJsonBody, parseTextBody } from './parse.js';
 import type { BadRequestReason } from './parse.js';
@@ -146,18 +146,11 @@ export class HttpReceiver implements Receiver, ListenerMember {
   }
 
   metrics(): HttpReceiverMetrics {
-    const listener = this.lease?.listener.counts;
     return {
       ...this.counts,
       ...this.badRequests,
       in_flight: this.inFlight.size,
-      listener_requests: listener?.requests ?? 0,
-      listener_not_found: listener?.not_found ?? 0,
-      listener_unauthorized: listener?.unauthorized ?? 0,
-      listener_too_large: listener?.too_large ?? 0,
-      listener_busy: listener?.busy ?? 0,
-      listener_client_errors: listener?.client_errors ?? 0,
-      listener_tls_errors: listener?.tls_errors ?? 0,
+      ...listenerMetrics(this.lease?.listener.counts),
     };
   }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Consumer, CreateSettings, DeadLetter, Host, RawRecord, Receiver } from '../../../core/api.js';
 import { parseDuration } from '../../../core/duration.js';
 import { PermanentError } from '../../../core/errors.js';
-import { InFlight, acquireSharedListener, decodeBody, deliver, readBody, sendJson } from '../../../core/listener/shared-http.js';
+import { InFlight, acquireSharedListener, listenerMetrics, decodeBody, deliver, readBody, sendJson } from '../../../core/listener/shared-http.js';
 import type { CredentialClaim, ListenerCounts, ListenerLease, ListenerMember, Route } from '../../../core/listener/shared-http.js';
 import { createDefaultConfig } from './config.js';
 import type { SplunkHecReceiverConfig } from './config.js';
@@ -155,17 +155,10 @@ export class SplunkHecReceiver implements Receiver, ListenerMember {
   }
 
   metrics(): SplunkHecReceiverMetrics {
-    const listener = this.lease?.listener.counts;
     return {
       ...this.counts,
       in_flight: this.inFlight.size,
-      listener_requests: listener?.requests ?? 0,
-      listener_not_found: listener?.not_found ?? 0,
-      listener_unauthorized: listener?.unauthorized ?? 0,
-      listener_too_large: listener?.too_large ?? 0,
-      listener_busy: listener?.busy ?? 0,
-      listener_client_errors: listener?.client_errors ?? 0,
-      listener_tls_errors: listener?.tls_errors ?? 0,
+      ...listenerMetrics(this.lease?.listener.counts),
     };
   }
 
