@@ -398,8 +398,7 @@ export class CefEncoder {
     let out = 'rt=' + this.rtText(time);
     const uid = str(metadata.uid);
     out += pair(' externalId=', uid, MAX.externalId);
-    // externalId holds 40 characters: a longer event id (Auth0's are 56) also goes whole in flexString1.
-    if (uid !== undefined && uid.length > MAX.externalId && truncateChars(uid, MAX.externalId) !== uid) out += pair(FLEX_UID, uid, MAX.flexString);
+    if (cutByExternalId(uid)) out += pair(FLEX_UID, uid, MAX.flexString);
     out += pair(' cat=', className(event), MAX.cat);
     out += pair(' act=', activityName(event), MAX.act);
     if (finding) {
@@ -577,7 +576,7 @@ export class CefEncoder {
     this.putPlain('rt=', String(time));
     const uid = str(metadata.uid);
     this.add(' externalId=', uid, MAX.externalId);
-    if (uid !== undefined && uid.length > MAX.externalId && truncateChars(uid, MAX.externalId) !== uid) this.add(FLEX_UID, uid, MAX.flexString);
+    if (cutByExternalId(uid)) this.add(FLEX_UID, uid, MAX.flexString);
     this.add(' cat=', className(event), MAX.cat);
     this.add(' act=', activityName(event), MAX.act);
     if (finding) {
@@ -676,6 +675,11 @@ export class CefEncoder {
 const EXTENSION_SPECIAL = /[\\=\r\n]/;
 /** The whole event id, when externalId had to cut it. */
 const FLEX_UID = ' flexString1Label=eventUid flexString1=';
+
+/** Whether externalId (40 characters) cuts this event id, which then also goes whole in flexString1 (Auth0's ids have 56). */
+function cutByExternalId(uid: string | undefined): uid is string {
+  return uid !== undefined && uid.length > MAX.externalId && truncateChars(uid, MAX.externalId) !== uid;
+}
 const LONE_SURROGATE = /[\ud800-\udfff]/;
 
 /** ` key=value`, the value cut to `max` characters and escaped; '' when there is no value. */
