@@ -241,13 +241,6 @@ export class DetectProcessor implements Processor {
   private readonly slotFields: readonly (readonly Accessor[])[];
   private readonly slotKeys: Map<string, KeyRef>[];
   /**
-   * Whether keys are dictionary-encoded per batch (`slotKeys`): only when a partition's columns
-   * are cloned to a worker thread. Inline partitions read the columns where they are, so each
-   * (event, slot) adds its key string as built: a Map lookup and insert per new key costs more
-   * than the repeated strings it would save.
-   */
-  private dictionary = true;
-  /**
    * With columnar worker partitions: keys as ids that last across batches (each key's string
    * crosses to its worker once), instead of the per-batch dictionary `slotKeys`.
    */
@@ -280,10 +273,13 @@ export class DetectProcessor implements Processor {
   /** Batches are routed one at a time, so state sees events in one order. */
   private queue: Promise<void> = Promise.resolve();
   /**
-   * Whether batches are pipelined: with partitions on worker threads, `consume` resolves once a
-   * batch is routed and its events passed on, and the findings follow when the partitions
-   * return them, so the router works on the next batch while the workers count this one.
-   * Inline partitions have counted by the time routing ends: their findings go with the batch.
+   * Whether the partitions are on worker threads (not all inline). Then batches are pipelined:
+   * `consume` resolves once a batch is routed and its events passed on, and the findings follow
+   * when the partitions return them, so the router works on the next batch while the workers
+   * count this one. And keys are encoded (as ids, or per batch in `slotKeys`), since the columns
+   * are cloned. Inline partitions have counted by the time routing ends, so their findings go
+   * with the batch; and they read the columns where they are, so each (event, slot) adds its key
+   * string as built: a Map lookup and insert per new key would cost more than it saves.
    */
   private pipelined = false;
   private readonly maxBatchesInFlight: number;
@@ -321,10 +317,9 @@ export class DetectProcessor implements Processor {
     this.host = host;
     this.partitions = await this.makePartitions(this.rules.map((rule) => rule.window), this.limits, Math.max(1, this.partitionCount));
     this.columnar = this.partitions.every((partition) => typeof partition.observeBatch === 'function');
-    this.dictionary = !this.partitions.every((partition) => partition instanceof InlinePartition);
-    this.pipelined = this.dictionary;
+    this.pipelined = !this.partitions.every((partition) => partition instanceof InlinePartition);
     this.grouping = this.pipelined && this.columnar;
-    this.keyIds = this.dictionary && this.columnar ? new KeyIds(this.slotFields.length, this.partitions.length, this.keyGenerationBatches) : undefined;
+    this.keyIds = this.grouping ? new KeyIds(this.slotFields.length, this.partitions.length, this.keyGenerationBatches) : undefined;
     this.valueIds = this.keyIds !== undefined ? new KeyIds(this.partitions.length, this.partitions.length, this.keyGenerationBatches) : undefined;
     this.builders = this.partitions.map(() => new ObservationBuilder(1024, this.keyIds !== undefined));
     this.state = 'started';
@@ -692,7 +687,7 @@ export class DetectProcessor implements Processor {
    */
   private keyRef(slot: number, event: unknown, tenant: string): void {
     const fields = this.slotFields[slot]!;
-    if (!this.dictionary) {
+    if (!this.pipelined) {
       let key = tenant;
       for (let f = 0; f < fields.length; f++) {
         const part = keyPart(fields[f]!(event));
