@@ -557,12 +557,7 @@ export class DetectProcessor implements Processor {
     else {
       bySegment = Array.from({ length: segments }, () => []);
       // Partition by partition, so that detections that tie keep their partition's order.
-      for (const list of lists) {
-        for (const detection of list) {
-          bySegment[detection.segment!]!.push(detection);
-          delete detection.segment;
-        }
-      }
+      for (const list of lists) for (const detection of list) bySegment[detection.segment!]!.push(detection);
     }
     for (const detections of bySegment) {
       // Stable sort: detections that tie (one key, so one partition) keep the partition's order.
