@@ -9,9 +9,6 @@
  * only links strings together would look faster than it is.
  */
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,10 +19,7 @@ import { RecordingHost, testSettings } from '../core/testing.js';
 import { createDefaultConfig, DEFAULT_SOURCETYPES } from '../plugins/exporters/splunk_hec/config.js';
 import { createHecEncoder } from '../plugins/exporters/splunk_hec/encoder.js';
 import { HecSender } from '../plugins/exporters/splunk_hec/sender.js';
-import { builtinRules, defaultBuiltinParameters } from '../plugins/processors/detect/builtin.js';
-import { buildFinding } from '../plugins/processors/detect/finding.js';
-import { compileRules } from '../plugins/processors/detect/rules.js';
-import { mapperTable, mapRecord } from '../plugins/processors/normalize/normalize.js';
+import { builtinFindings, normalizedGoldens } from '../test/plugins/exporters/normalized.js';
 import { T0, normalizedEvents } from './fixtures.js';
 
 function compactEvents(size: number): OcsfEvent[] {
@@ -48,30 +42,14 @@ function compactEvents(size: number): OcsfEvent[] {
   return events;
 }
 
-const testdata = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'plugins', 'processors', 'normalize', 'testdata');
-
 /**
  * `size` real events: the normalizer's output for every golden input of every format (the ones
  * that map; 275 distinct events of 9 formats), every 20th a Detection Finding of a built-in rule
  * built by the detector's buildFinding. Shared with cef.bench.ts.
  */
 export function normalizedSet(size: number): OcsfEvent[] {
-  const mappers = mapperTable({ mappings: {} });
-  const observedTime = Date.UTC(2026, 0, 1);
-  const goldens: OcsfEvent[] = [];
-  for (const format of readdirSync(testdata).sort()) {
-    for (const file of readdirSync(join(testdata, format)).filter((name) => name.endsWith('.json')).sort()) {
-      const golden = JSON.parse(readFileSync(join(testdata, format, file), 'utf8')) as { input?: unknown; expected?: unknown };
-      if (golden.input === undefined || golden.expected === undefined) continue;
-      const payload = typeof golden.input === 'string' ? golden.input : JSON.stringify(golden.input);
-      const result = mapRecord(mappers, { format, payload, observedTime, source: 'bench' }, { tenant: 'bench', observedTime, format });
-      if (!('reason' in result)) goldens.push(result as OcsfEvent);
-    }
-  }
-  const findings = compileRules(builtinRules(defaultBuiltinParameters()), 0).map((rule, i): OcsfEvent => {
-    const key = ['bench', ...rule.definition.group_by.map((_, j) => `k${j}@example.com`)].join('\u0001');
-    return buildFinding(rule, { rule: rule.index, tenant: 'bench', key, time: T0 + i, count: 12, values: ['a@example.com', 'b@example.com'], firstSeen: T0 - 200_000, lastSeen: T0, related: ['e1', 'e2', 'e3'], suppressed: 0 });
-  });
+  const goldens = normalizedGoldens('bench', 'bench');
+  const findings = builtinFindings('bench', T0, { values: ['a@example.com', 'b@example.com'], firstSeen: T0 - 200_000, lastSeen: T0, related: ['e1', 'e2', 'e3'] });
   const events: OcsfEvent[] = [];
   for (let i = 0; i < size; i++) events.push(i % 20 === 19 ? findings[i % findings.length]! : goldens[i % goldens.length]!);
   return events;
