@@ -52,6 +52,8 @@ export function expandConfigPaths(paths: readonly string[], issues: ConfigIssue[
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}/g;
 const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 const FILE_REFERENCE = /^file:(.+)$/s;
+/** `${` not right after a quote: a reference YAML reads as a plain scalar. */
+const UNQUOTED_REFERENCE = /(?:^|[^"'])\$\{/;
 
 /** Parses and substitutes one file; problems go to `issues`, never thrown. */
 export function readSourceFile(path: string, issues: ConfigIssue[], options: SourceOptions = {}): SourceFile | undefined {
@@ -65,9 +67,18 @@ export function readSourceFile(path: string, issues: ConfigIssue[], options: Sou
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
+    let hinted = false;
     for (const error of document.errors) {
       const position = lines.linePos(error.pos[0]);
-      issues.push({ file: path, line: position.line, column: position.col, path: [], message: `YAML: ${error.message.split('\n')[0]}` });
+      let message = `YAML: ${error.message.split('\n')[0]}`;
+      if (!hinted && UNQUOTED_REFERENCE.test(text.split('\n')[position.line - 1] ?? '')) {
+        // The OpenTelemetry Collector's configs put `${env:...}` unquoted everywhere; inside
+        // `{ }` or `[ ]` YAML then reads its `}` as the end of the collection, and the parser's
+        // own words say nothing of the reason.
+        message += ' (a ${...} reference inside a { } or [ ] flow collection must be quoted, as in "${env:NAME}": unquoted, its } ends the collection)';
+        hinted = true;
+      }
+      issues.push({ file: path, line: position.line, column: position.col, path: [], message });
     }
     return undefined;
   }

@@ -88,6 +88,26 @@ const cases: { name: string; files: string[]; expected: string[] }[] = [
     expected: [`${T}/syntax.yaml:3:1: YAML: All mapping items must start at the same column`],
   },
   {
+    name: 'an unquoted ${...} inside a flow mapping: the first YAML error says why',
+    files: ['flow-reference.yaml'],
+    expected: [
+      `${T}/flow-reference.yaml:2:24: YAML: Unexpected flow-map-start at node end (a \${...} reference inside a { } or [ ] flow collection must be quoted, as in "\${env:NAME}": unquoted, its } ends the collection)`,
+      `${T}/flow-reference.yaml:2:25: YAML: Unexpected scalar at node end`,
+      `${T}/flow-reference.yaml:2:52: YAML: Unexpected comma token in YAML stream: ","`,
+      `${T}/flow-reference.yaml:2:54: YAML: Unexpected scalar token in YAML stream: "timeout"`,
+      `${T}/flow-reference.yaml:2:61: YAML: Unexpected map-value-ind token in YAML stream: ":"`,
+      `${T}/flow-reference.yaml:2:63: YAML: Unexpected scalar token in YAML stream: "5s"`,
+      `${T}/flow-reference.yaml:2:66: YAML: Unexpected flow-map-end token in YAML stream: "}"`,
+    ],
+  },
+  {
+    name: 'a quoted ${...} inside a flow mapping is substituted',
+    files: ['flow-reference-quoted.yaml'],
+    expected: [
+      `${T}/flow-reference-quoted.yaml:4:23: exporters::memory::endpoint: environment variable AUTHWIRE_TEST_UNSET_ENDPOINT is not set (use \${env:AUTHWIRE_TEST_UNSET_ENDPOINT:-default} to give a default)`,
+    ],
+  },
+  {
     name: "one tenant's pipeline may not use another tenant's component",
     files: ['cross-tenant'],
     expected: [
