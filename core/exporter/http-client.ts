@@ -35,6 +35,33 @@ export function httpTlsSchema(extra: Readonly<Record<string, JsonSchema>> = {}):
   };
 }
 
+/** `compression_params` of an HTTP exporter, as the Collector's confighttp names it. */
+export interface CompressionParams {
+  /** gzip level: 1 (fastest) to 9 (smallest), or -1 for zlib's default (6). */
+  level: number;
+}
+
+/**
+ * The default gzip level: 1. On the real event set (~1.4 MB of HEC JSON per 1000 events) level 1
+ * took 4.6 ms and gave 9.8% of the input; zlib's default, 6, took 10.5 ms for 7.1%. Compressing
+ * at the default would cost more CPU than encoding the events, on the box the pipeline runs on,
+ * for 28% fewer bytes on what is usually a LAN link to the SIEM. Levels 2–3 cost about what 1
+ * does (zlib's fast strategy) for a little less output; 4–9 switch to the slow one.
+ */
+export const DEFAULT_GZIP_LEVEL = 1;
+
+export function compressionParamsSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: { level: DEFAULT_GZIP_LEVEL },
+    description: 'With compression gzip: level 1 (fastest, the default) to 9 (smallest), or -1 for zlib\'s default (6).',
+    properties: {
+      level: { type: 'integer', enum: [-1, 1, 2, 3, 4, 5, 6, 7, 8, 9], default: DEFAULT_GZIP_LEVEL, description: 'gzip level: 1 fastest ... 9 smallest; -1 zlib\'s default (6).' },
+    },
+  };
+}
+
 /** The CA bundle of tls.ca_file, or undefined when none is set; an unreadable file is a config error (at start, not per request). */
 export async function readCaFile(id: string, caFile: string | undefined): Promise<Buffer | undefined> {
   if (caFile === undefined) return undefined;

@@ -1,8 +1,8 @@
 import type { JsonSchema } from '../../../core/api.js';
 import { exporterHelperDefaults, exporterHelperSchemaProperties } from '../../../core/exporter/config.js';
 import type { ExporterHelperConfig } from '../../../core/exporter/config.js';
-import { httpTlsSchema } from '../../../core/exporter/http-client.js';
-import type { HttpTlsConfig } from '../../../core/exporter/http-client.js';
+import { compressionParamsSchema, DEFAULT_GZIP_LEVEL, httpTlsSchema } from '../../../core/exporter/http-client.js';
+import type { CompressionParams, HttpTlsConfig } from '../../../core/exporter/http-client.js';
 
 export const LOGS_PATH = '/v1/logs';
 export const DEFAULT_SERVICE_NAME = 'authwire';
@@ -27,6 +27,8 @@ export interface OtlpExporterConfig extends ExporterHelperConfig {
   logs_endpoint?: string;
   encoding: 'proto' | 'json';
   compression: 'gzip' | 'none';
+  /** The gzip level (protocol http; gRPC compresses at grpc-js's own level). */
+  compression_params: CompressionParams;
   /** Extra request headers (API keys, tenant ids); values are secrets and never logged. */
   headers: Record<string, string>;
   /** Resource attribute `service.name`. */
@@ -70,6 +72,7 @@ export const configSchema: JsonSchema = {
     },
     encoding: { type: 'string', enum: ['proto', 'json'], default: 'proto', description: 'Request body: OTLP protobuf (application/x-protobuf) or OTLP/JSON (application/json).' },
     compression: { type: 'string', enum: ['gzip', 'none'], default: 'gzip', description: 'Request body compression.' },
+    compression_params: compressionParamsSchema(),
     headers: {
       type: 'object',
       additionalProperties: false,
@@ -107,6 +110,7 @@ export function createDefaultConfig(): OtlpExporterConfig {
     protocol: 'http',
     encoding: 'proto',
     compression: 'gzip',
+    compression_params: { level: DEFAULT_GZIP_LEVEL },
     headers: {},
     service_name: DEFAULT_SERVICE_NAME,
     resource_attributes: {},

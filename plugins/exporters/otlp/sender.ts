@@ -134,7 +134,7 @@ export class OtlpHttpSender implements Sender<OtlpItem> {
   async send(request: ExportRequest<OtlpItem>, signal: AbortSignal): Promise<SendOutcome | void> {
     if (request.items.length === 0) return;
     const raw = this.frame(request.tenant, request.items);
-    const body = this.gzip ? await gzip(raw) : raw;
+    const body = this.gzip ? await gzip(raw, { level: this.config.compression_params.level }) : raw;
     let reply: HttpReply;
     try {
       reply = await this.post(body, signal);

@@ -1,8 +1,8 @@
 import type { JsonSchema } from '../../../core/api.js';
 import { exporterHelperDefaults, exporterHelperSchemaProperties } from '../../../core/exporter/config.js';
 import type { ExporterHelperConfig } from '../../../core/exporter/config.js';
-import { httpTlsSchema } from '../../../core/exporter/http-client.js';
-import type { HttpTlsConfig } from '../../../core/exporter/http-client.js';
+import { compressionParamsSchema, DEFAULT_GZIP_LEVEL, httpTlsSchema } from '../../../core/exporter/http-client.js';
+import type { CompressionParams, HttpTlsConfig } from '../../../core/exporter/http-client.js';
 
 /** Splunk's own default for `[http_input] max_content_length` in inputs.conf/limits.conf: 1 MiB. */
 export const DEFAULT_MAX_CONTENT_LENGTH = 1_048_576;
@@ -49,6 +49,7 @@ export interface SplunkHecExporterConfig extends ExporterHelperConfig {
   host?: string;
   max_content_length: number;
   compression: 'gzip' | 'none';
+  compression_params: CompressionParams;
   /** GET /services/collector/health at start; failure fails the start. */
   health_check: boolean;
   ack: HecAckConfig;
@@ -92,6 +93,7 @@ export const configSchema: JsonSchema = {
       description: "Largest request body in bytes before compression; match the indexer's max_content_length.",
     },
     compression: { type: 'string', enum: ['gzip', 'none'], default: 'gzip', description: 'Request body encoding.' },
+    compression_params: compressionParamsSchema(),
     health_check: { type: 'boolean', default: true, description: 'Check /services/collector/health at start; an unhealthy or unreachable HEC fails the start.' },
     ack: {
       type: 'object',
@@ -115,6 +117,7 @@ export function createDefaultConfig(): SplunkHecExporterConfig {
     sourcetype_by_class: { ...DEFAULT_SOURCETYPES },
     max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
     compression: 'gzip',
+    compression_params: { level: DEFAULT_GZIP_LEVEL },
     health_check: true,
     ack: { enabled: false, poll_interval: '500ms', timeout: '8s' },
     tls: { insecure_skip_verify: false },

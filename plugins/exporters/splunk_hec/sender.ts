@@ -171,7 +171,7 @@ export class HecSender implements Sender<string> {
     }
     const tail = range(count, items.length);
     const text = count === items.length ? items.join('') : items.slice(0, count).join('');
-    const body = this.gzip ? await gzip(text) : Buffer.from(text, 'utf8');
+    const body = this.gzip ? await gzip(text, { level: this.config.compression_params.level }) : Buffer.from(text, 'utf8');
     const where = `POST ${this.origin}${EVENT_PATH}`;
     let reply: HttpReply;
     try {

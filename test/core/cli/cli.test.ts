@@ -28,6 +28,18 @@ test('validate prints every error of a bad config with file, line and path, and 
   assert.equal(result.status, 1);
 });
 
+test('validate refuses gzip levels outside -1 and 1-9 in the HTTP exporters, at the value', () => {
+  const result = authwire(['validate', '-c', 'test/core/cli/testdata/compression-level.yaml']);
+  assert.equal(result.stderr, [
+    'test/core/cli/testdata/compression-level.yaml:5:96: exporters::splunk_hec/acme::compression_params::level: must be one of -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, got number 0',
+    'test/core/cli/testdata/compression-level.yaml:8:34: exporters::otlp/acme::compression_params::level: must be one of -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, got number 10',
+    'test/core/cli/testdata/compression-level.yaml:8:38: exporters::otlp/acme::compression_params::speed: unknown key (valid keys: level)',
+    '3 errors in the configuration',
+    '',
+  ].join('\n'));
+  assert.equal(result.status, 1);
+});
+
 test('validate exits 0 on a good config and says what it holds', () => {
   const result = authwire(['validate', '-c', 'test/core/cli/testdata/good.yaml', '-c', 'pipelines/default.yaml']);
   assert.equal(result.stderr, '');

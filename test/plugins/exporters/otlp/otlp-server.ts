@@ -22,6 +22,8 @@ export interface ReceivedRequest {
   readonly headers: IncomingHttpHeaders;
   /** The body after gunzip. */
   readonly body: Buffer;
+  /** The body as received. */
+  readonly wire: Buffer;
   /** The decoded request (OTLP/JSON-like values), protobuf or JSON alike. */
   readonly decoded: Record<string, unknown>;
   readonly status: number;
@@ -37,12 +39,13 @@ export class OtlpServer {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        let body = Buffer.concat(chunks);
+        const wire = Buffer.concat(chunks);
+        let body = wire;
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const json = req.headers['content-type'] === 'application/json';
         const decoded = json ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : decodeRequest(body);
         const reply = this.replies.shift() ?? { status: 200 };
-        this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, decoded, status: reply.status });
+        this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, wire, decoded, status: reply.status });
         const payload = reply.body === undefined ? Buffer.alloc(0) : typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body);
         res.writeHead(reply.status, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf', 'Content-Length': payload.length, ...reply.headers });
         res.end(payload);

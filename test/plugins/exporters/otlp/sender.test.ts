@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { OcsfEvent } from '../../../../core/api.js';
 import type { ExportRequest } from '../../../../core/exporter/sender.js';
 import { RecordingHost, testSettings } from '../../../../core/testing.js';
@@ -77,6 +78,20 @@ test('proto + gzip: POST <endpoint>/v1/logs with the OTLP headers and the user h
   const resource = (request!.decoded['resourceLogs'] as { resource: unknown }[])[0]!.resource;
   assert.deepEqual(resource, { attributes: [{ key: 'service.name', value: { stringValue: 'authwire' } }, { key: 'authwire.tenant', value: { stringValue: 'acme' } }] });
   assert.equal(recordsOf(request!.decoded)[2]!['timeUnixNano'], '1714591202002000000');
+});
+
+test('gzip at compression_params.level: the body is exactly zlib\'s gzip of the request at that level, 1 unless set', async (t) => {
+  const fast = await setup(t);
+  await fast.sender.send(requestOf(fast.sender, events(40)), signal);
+  const sent = fast.server.requests.at(-1)!;
+  // The two levels give different bytes for this request, so each assertion can tell them apart.
+  assert.notDeepEqual(gzipSync(sent.body, { level: 1 }), gzipSync(sent.body, { level: 9 }));
+  assert.deepEqual(sent.wire, gzipSync(sent.body, { level: 1 }));
+  const small = await setup(t, { compression_params: { level: 9 } });
+  await small.sender.send(requestOf(small.sender, events(40)), signal);
+  const smaller = small.server.requests.at(-1)!;
+  assert.deepEqual(smaller.wire, gzipSync(smaller.body, { level: 9 }));
+  assert.deepEqual(smaller.body, sent.body);
 });
 
 test('json, no compression, logs_endpoint used as is, service.name and extra resource attributes', async (t) => {

@@ -26,6 +26,8 @@ export interface ReceivedRequest {
   readonly headers: IncomingMessage['headers'];
   /** Body bytes as received (compressed when gzip). */
   readonly wireBytes: number;
+  /** The body as received. */
+  readonly wire: Buffer;
   /** Body bytes after gunzip. */
   readonly bytes: number;
   readonly events: number;
@@ -134,7 +136,7 @@ export class HecServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const record = (status: number, bytes = 0, events = 0): void => {
-      this.requests.push({ path, headers: req.headers, wireBytes: raw.length, bytes, events, status });
+      this.requests.push({ path, headers: req.headers, wireBytes: raw.length, wire: raw, bytes, events, status });
     };
     if (path === '/services/collector/health' || path === '/services/collector/health/1.0') {
       this.healthChecks++;

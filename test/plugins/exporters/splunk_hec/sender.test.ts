@@ -10,6 +10,7 @@ import type { SplunkHecExporterConfig } from '../../../../plugins/exporters/splu
 import { HecSender } from '../../../../plugins/exporters/splunk_hec/sender.js';
 import { TOKEN, eventN } from './events.js';
 import { HecServer } from './hec-server.js';
+import { gzipSync } from 'node:zlib';
 import type { HecServerOptions } from './hec-server.js';
 
 
@@ -72,6 +73,20 @@ test('start checks health; a request is one gzip POST with the token, a channel,
   assert.equal(server.indexed[1]!.time, 1714591202.001);
   assert.equal(server.indexed[1]!.sourcetype, 'authwire:ocsf:authentication');
   assert.deepEqual(server.indexed[1]!.fields, { ocsf_class: '3002', tenant: 'acme', outcome: 'Failure', user: 'alice@example.com', src_ip: '203.0.113.7', event_code: 'user.session.start' });
+});
+
+test('gzip at compression_params.level: the body is exactly zlib\'s gzip of the events at that level, 1 unless set', async (t) => {
+  const events = Array.from({ length: 40 }, (_, i) => eventN(i));
+  const text = (sender: HecSender): Buffer => Buffer.from(events.map((event) => sender.prepare(event)).join(''), 'utf8');
+  // The two levels give different bytes for these events, so each assertion below can tell them apart.
+  const fast = await setup(t);
+  assert.notDeepEqual(gzipSync(text(fast.sender), { level: 1 }), gzipSync(text(fast.sender), { level: 9 }));
+  await fast.sender.send(requestOf(fast.sender, events), signal());
+  assert.deepEqual(fast.server.requests.at(-1)!.wire, gzipSync(text(fast.sender), { level: 1 }));
+  const small = await setup(t, {}, { compression_params: { level: 9 } });
+  await small.sender.send(requestOf(small.sender, events), signal());
+  assert.deepEqual(small.server.requests.at(-1)!.wire, gzipSync(text(small.sender), { level: 9 }));
+  assert.deepEqual(small.server.uids(), events.map((_, i) => `e${i}`));
 });
 
 test('compression none sends plain JSON; an endpoint given as the full event URL is trimmed to the base', async (t) => {
