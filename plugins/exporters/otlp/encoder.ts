@@ -280,6 +280,14 @@ class ScratchWriter {
     this.pos += buf.write(value, this.pos, 'utf8');
   }
 
+  /** Bytes as they are (an already encoded field). */
+  raw(value: Uint8Array): void {
+    const count = value.length;
+    this.ensure(count);
+    this.buf.set(value, this.pos);
+    this.pos += count;
+  }
+
   bytes(value: Uint8Array): void {
     this.varint(value.length);
     this.ensure(value.length);
@@ -398,14 +406,102 @@ function protoKeyValue(w: ScratchWriter, tag: number, key: string, value: unknow
   w.close(pair);
 }
 
+/**
+ * The flattened attribute keys under one prefix, as a tree that follows the events' nesting: per
+ * field name, the encoded KeyValue.key field (tag, length and UTF-8 bytes of the dotted key) and
+ * the node of a nested object. Field names from `for…in` are internalized strings, so a lookup is
+ * a Map probe on a hash V8 already has; each dotted key is built and encoded once per process
+ * instead of once per attribute of every event (that was half of encoding a record). It changes
+ * no output, only the work. Bounded: past MAX_CACHED_KEYS keys in all (the free-form `unmapped`
+ * objects could bring any number), further keys are encoded on the fly and not kept.
+ */
+class KeyNode {
+  readonly keys = new Map<string, Uint8Array>();
+  /** The same for OTLP/JSON: `{"key":"<the dotted key>","value":`. */
+  readonly jsonKeys = new Map<string, string>();
+  readonly children = new Map<string, KeyNode>();
+  constructor(readonly path: string) {}
+}
+
+export const MAX_CACHED_KEYS = 20_000;
+let cachedKeys = 0;
+
+/** Keys and nested paths cached so far, in all (at most MAX_CACHED_KEYS). */
+export function cachedKeyCount(): number {
+  return cachedKeys;
+}
+const keyRoots = new Map<string, KeyNode>();
+
+function keyRoot(prefix: string): KeyNode {
+  let root = keyRoots.get(prefix);
+  if (root === undefined) {
+    root = new KeyNode(prefix);
+    if (keyRoots.size < 64) keyRoots.set(prefix, root);
+  }
+  return root;
+}
+
+function childNode(node: KeyNode, name: string): KeyNode {
+  let child = node.children.get(name);
+  if (child === undefined) {
+    child = new KeyNode(`${node.path}${name}.`);
+    if (cachedKeys < MAX_CACHED_KEYS) {
+      node.children.set(name, child);
+      cachedKeys++;
+    }
+  }
+  return child;
+}
+
+/** The KeyValue.key field (tag included) of `node.path + name`. */
+function keyField(node: KeyNode, name: string): Uint8Array {
+  let field = node.keys.get(name);
+  if (field === undefined) {
+    const text = Buffer.from(node.path + name, 'utf8');
+    const length = varintSize(text.length);
+    field = new Uint8Array(1 + length + text.length);
+    field[0] = TAG.kvKey;
+    writeVarint(field, 1, text.length);
+    field.set(text, 1 + length);
+    if (cachedKeys < MAX_CACHED_KEYS) {
+      node.keys.set(name, field);
+      cachedKeys++;
+    }
+  }
+  return field;
+}
+
+/** `{"key":"<node.path + name>","value":` (OTLP/JSON). */
+function jsonKeyField(node: KeyNode, name: string): string {
+  let field = node.jsonKeys.get(name);
+  if (field === undefined) {
+    field = `{"key":${JSON.stringify(node.path + name)},"value":`;
+    if (cachedKeys < MAX_CACHED_KEYS) {
+      node.jsonKeys.set(name, field);
+      cachedKeys++;
+    }
+  }
+  return field;
+}
+
 /** Flattened attributes: nested objects become dotted keys; arrays and scalars are leaves. */
-function protoFlatten(w: ScratchWriter, object: Record<string, unknown>, path: string, depth: number): void {
+function protoFlatten(w: ScratchWriter, object: Record<string, unknown>, node: KeyNode, depth: number): void {
   if (depth >= MAX_DEPTH) tooDeep();
   for (const key in object) {
     const value = object[key];
     if (value === undefined || value === null) continue;
-    if (isPlainObject(value)) protoFlatten(w, value, `${path}${key}.`, depth + 1);
-    else protoKeyValue(w, TAG.recAttribute, path + key, value, depth + 1);
+    if (isPlainObject(value)) {
+      protoFlatten(w, value, childNode(node, key), depth + 1);
+      continue;
+    }
+    w.tag(TAG.recAttribute);
+    const pair = w.open();
+    w.raw(keyField(node, key));
+    w.tag(TAG.kvValue);
+    const any = w.open();
+    protoAnyContent(w, value, depth + 1);
+    w.close(any);
+    w.close(pair);
   }
 }
 
@@ -442,7 +538,7 @@ export function encodeLogRecordProto(event: OcsfEvent, options: OtlpEncoderOptio
         w.close(body);
       }
       if (typeof uid === 'string' && uid !== '') protoKeyValue(w, TAG.recAttribute, LOG_RECORD_UID, uid, 0);
-      protoFlatten(w, event, prefix, 0);
+      protoFlatten(w, event, keyRoot(prefix), 0);
     } else {
       w.tag(TAG.recBody);
       const body = w.open();
@@ -505,7 +601,7 @@ export function protoEnvelope(envelope: OtlpEnvelope): ProtoEnvelope {
   return { resourceField: resource.finish(), scopeField: scope.finish() };
 }
 
-function writeVarint(buffer: Buffer, offset: number, value: number): number {
+function writeVarint(buffer: Uint8Array, offset: number, value: number): number {
   while (value >= 128) {
     buffer[offset++] = (value % 128) | 128;
     value = Math.floor(value / 128);
@@ -588,13 +684,13 @@ function jsonKeyValues(object: Record<string, unknown>, depth: number): string {
   return out;
 }
 
-function jsonFlatten(object: Record<string, unknown>, path: string, depth: number, out: string[]): void {
+function jsonFlatten(object: Record<string, unknown>, node: KeyNode, depth: number, out: string[]): void {
   if (depth >= MAX_DEPTH) tooDeep();
   for (const key in object) {
     const value = object[key];
     if (value === undefined || value === null) continue;
-    if (isPlainObject(value)) jsonFlatten(value, `${path}${key}.`, depth + 1, out);
-    else out.push(`{"key":${JSON.stringify(path + key)},"value":${jsonAny(value, depth + 1)}}`);
+    if (isPlainObject(value)) jsonFlatten(value, childNode(node, key), depth + 1, out);
+    else out.push(jsonKeyField(node, key) + jsonAny(value, depth + 1) + '}');
   }
 }
 
@@ -611,7 +707,7 @@ export function encodeLogRecordJson(event: OcsfEvent, options: OtlpEncoderOption
   if (options.ocsfAs === 'attributes') {
     const message = event['message'];
     if (typeof message === 'string' && message !== '') out += `,"body":{"stringValue":${JSON.stringify(message)}}`;
-    jsonFlatten(event, prefix, 0, attributes);
+    jsonFlatten(event, keyRoot(prefix), 0, attributes);
   } else {
     out += `,"body":{"kvlistValue":{"values":[${jsonKeyValues(event, 1)}]}}`;
     attributes.push(`{"key":${JSON.stringify(`${prefix}class_uid`)},"value":${jsonAny(event.class_uid, 0)}}`);

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { OcsfEvent } from '../../../../core/api.js';
 import { OTLP_LOGS_DESCRIPTOR } from '../../../../plugins/shared/otlp/descriptor.js';
 import {
-  MAX_DEPTH, MAX_TIME_MS, encodeLogRecordJson, encodeLogRecordProto, eventNameOf, frameJsonRequest, frameProtoRequest, jsonEnvelope, nanosString, protoEnvelope, requireOcsf, severityOf,
+  MAX_CACHED_KEYS, MAX_DEPTH, MAX_TIME_MS, cachedKeyCount, encodeLogRecordJson, encodeLogRecordProto, eventNameOf, frameJsonRequest, frameProtoRequest, jsonEnvelope, nanosString, protoEnvelope, requireOcsf, severityOf,
 } from '../../../../plugins/exporters/otlp/encoder.js';
 import type { OtlpEncoderOptions, OtlpEnvelope } from '../../../../plugins/exporters/otlp/encoder.js';
 import { sourcePath, thrownBy } from '../../../helpers.js';
@@ -233,6 +233,22 @@ test('an empty prefix gives plain OCSF paths', () => {
   const keys = (record!['attributes'] as { key: string }[]).map((a) => a.key);
   assert.deepEqual(keys.slice(0, 3), ['log.record.uid', 'class_uid', 'activity_id']);
   assert.ok(keys.includes('user.name'));
+});
+
+test('flattened keys are cached per path up to MAX_CACHED_KEYS; keys past the cap are encoded all the same', () => {
+  // 25,000 distinct keys in `unmapped` (free-form vendor fields can hold any number): more than the cap.
+  const wide = Object.fromEntries(Array.from({ length: 25_000 }, (_, n) => [`field_${n}`, n]));
+  const event = { ...authEvent, unmapped: { wide } } as OcsfEvent;
+  for (let pass = 0; pass < 2; pass++) {
+    const attributes = recordsOf(viaProto([event]))[0]!['attributes'] as { key: string; value: unknown }[];
+    const unmapped = attributes.filter((a) => a.key.startsWith('ocsf.unmapped.'));
+    assert.equal(unmapped.length, 25_000);
+    assert.deepEqual(unmapped[0], kv('ocsf.unmapped.wide.field_0', i(0)));
+    assert.deepEqual(unmapped[24_999], kv('ocsf.unmapped.wide.field_24999', i(24_999)));
+    assert.equal(cachedKeyCount(), MAX_CACHED_KEYS);
+  }
+  // And the ordinary event after the flood encodes exactly as before it.
+  assert.deepEqual(recordsOf(viaProto([authEvent])), [AUTH_RECORD]);
 });
 
 test('severity: every OCSF severity_id, caption from the event or the OCSF table', () => {
