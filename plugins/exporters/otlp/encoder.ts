@@ -441,47 +441,37 @@ function keyRoot(prefix: string): KeyNode {
   return root;
 }
 
-function childNode(node: KeyNode, name: string): KeyNode {
-  let child = node.children.get(name);
-  if (child === undefined) {
-    child = new KeyNode(`${node.path}${name}.`);
-    if (cachedKeys < MAX_CACHED_KEYS) {
-      node.children.set(name, child);
-      cachedKeys++;
-    }
+/** Keeps `value` under `name` while the cache has room; returns it either way. */
+function remember<T>(map: Map<string, T>, name: string, value: T): T {
+  if (cachedKeys < MAX_CACHED_KEYS) {
+    map.set(name, value);
+    cachedKeys++;
   }
-  return child;
+  return value;
+}
+
+function childNode(node: KeyNode, name: string): KeyNode {
+  return node.children.get(name) ?? remember(node.children, name, new KeyNode(`${node.path}${name}.`));
 }
 
 /** The KeyValue.key field (tag included) of `node.path + name`. */
 function keyField(node: KeyNode, name: string): Uint8Array {
-  let field = node.keys.get(name);
-  if (field === undefined) {
-    const text = Buffer.from(node.path + name, 'utf8');
-    const length = varintSize(text.length);
-    field = new Uint8Array(1 + length + text.length);
-    field[0] = TAG.kvKey;
-    writeVarint(field, 1, text.length);
-    field.set(text, 1 + length);
-    if (cachedKeys < MAX_CACHED_KEYS) {
-      node.keys.set(name, field);
-      cachedKeys++;
-    }
-  }
+  return node.keys.get(name) ?? remember(node.keys, name, encodeKeyField(node.path + name));
+}
+
+function encodeKeyField(key: string): Uint8Array {
+  const text = Buffer.from(key, 'utf8');
+  const length = varintSize(text.length);
+  const field = new Uint8Array(1 + length + text.length);
+  field[0] = TAG.kvKey;
+  writeVarint(field, 1, text.length);
+  field.set(text, 1 + length);
   return field;
 }
 
 /** `{"key":"<node.path + name>","value":` (OTLP/JSON). */
 function jsonKeyField(node: KeyNode, name: string): string {
-  let field = node.jsonKeys.get(name);
-  if (field === undefined) {
-    field = `{"key":${JSON.stringify(node.path + name)},"value":`;
-    if (cachedKeys < MAX_CACHED_KEYS) {
-      node.jsonKeys.set(name, field);
-      cachedKeys++;
-    }
-  }
-  return field;
+  return node.jsonKeys.get(name) ?? remember(node.jsonKeys, name, `{"key":${JSON.stringify(node.path + name)},"value":`);
 }
 
 /** Flattened attributes: nested objects become dotted keys; arrays and scalars are leaves. */
