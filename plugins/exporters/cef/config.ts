@@ -56,7 +56,7 @@ export const DEFAULT_VERSION = '0.1.0';
  * this many records before the receivers are pushed back on.
  */
 export const CEF_BATCH_TIMEOUT = '0s';
-export const CEF_QUEUE_SIZE = 10_000;
+export const CEF_QUEUE_SIZE = 2_000;
 
 /** The helper's schema sections with the cef exporter's own defaults in them. */
 function helperSchemaProperties(): Record<string, JsonSchema> {

@@ -67,7 +67,7 @@ test('factory: type, closed schema, defaults, config errors at create', () => {
   assert.equal(defaults.max_message_bytes, 8192);
   // A forwarder's defaults, not the helper's: send at once, hold at most 10,000 records.
   assert.deepEqual(defaults.batch, { max_events: 1000, max_bytes: 1_048_576, timeout: '0s' });
-  assert.equal(defaults.sending_queue.queue_size, 10_000);
+  assert.equal(defaults.sending_queue.queue_size, 2_000);
   assert.equal(defaults.sending_queue.num_consumers, 4);
   const schemaBatch = (cefExporterFactory.configSchema['properties'] as Record<string, { properties: Record<string, { default?: unknown }> }>)['batch']!;
   assert.equal(schemaBatch.properties['timeout']!.default, '0s');
