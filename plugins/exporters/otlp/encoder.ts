@@ -1,6 +1,7 @@
 /**
  * OCSF events → OTLP log records, as protobuf (the official OTLP wire format) or OTLP/JSON. Pure:
- * no I/O, no clock (the caller passes `now`), no state beyond the options.
+ * no I/O, no clock (the caller passes `now`), no state beyond the options and a bounded cache of
+ * encoded attribute keys (`KeyNode`), which changes the work but never the output.
  *
  * Each event is encoded once, as one LogRecord (the exporter's queue item), and a request is
  * framed around the already-encoded records by hand: ExportLogsServiceRequest → one ResourceLogs
@@ -430,6 +431,7 @@ let cachedKeys = 0;
 export function cachedKeyCount(): number {
   return cachedKeys;
 }
+
 const keyRoots = new Map<string, KeyNode>();
 
 function keyRoot(prefix: string): KeyNode {
