@@ -23,8 +23,10 @@ export interface SendingQueueConfig {
   enabled: boolean;
   /** Requests sent at the same time. */
   num_consumers: number;
-  /** Records held (waiting in the batcher, the queue or in flight) before `consume` refuses, retryably. */
+  /** Records held (waiting in the batcher, the queue or in flight) at which `consume` refuses, retryably. */
   queue_size: number;
+  /** How long `consume` waits for room in a full queue before refusing; `0s`: refuse at once. */
+  block_timeout: string;
 }
 
 export interface RetryOnFailureConfig {
@@ -56,7 +58,7 @@ export interface ExporterHelperConfig {
 /** The same settings in milliseconds, as the helper uses them. */
 export interface ResolvedExporterHelperConfig {
   batch: { maxEvents: number; maxBytes: number; timeoutMs: number };
-  sendingQueue: { enabled: boolean; numConsumers: number; queueSize: number };
+  sendingQueue: { enabled: boolean; numConsumers: number; queueSize: number; blockTimeoutMs: number };
   retry: { enabled: boolean; initialIntervalMs: number; multiplier: number; randomizationFactor: number; maxIntervalMs: number; maxElapsedMs: number };
   timeoutMs: number;
   deadLetter: { enabled: boolean };
@@ -65,7 +67,7 @@ export interface ResolvedExporterHelperConfig {
 export function exporterHelperDefaults(): ExporterHelperConfig {
   return {
     batch: { max_events: 1000, max_bytes: 1_048_576, timeout: '200ms' },
-    sending_queue: { enabled: true, num_consumers: 4, queue_size: 100_000 },
+    sending_queue: { enabled: true, num_consumers: 4, queue_size: 100_000, block_timeout: '1s' },
     retry_on_failure: { enabled: true, initial_interval: '1s', multiplier: 1.5, randomization_factor: 0.5, max_interval: '30s', max_elapsed_time: '5m' },
     timeout: '10s',
     dead_letter: { enabled: true },
@@ -96,7 +98,8 @@ export function exporterHelperSchemaProperties(): Record<string, JsonSchema> {
       properties: {
         enabled: { type: 'boolean', default: d.sending_queue.enabled, description: 'false: consume() waits until its records are sent.' },
         num_consumers: { type: 'integer', minimum: 1, maximum: 256, default: d.sending_queue.num_consumers, description: 'Requests in flight at once.' },
-        queue_size: { type: 'integer', minimum: 1, default: d.sending_queue.queue_size, description: 'Records held before consume() refuses (retryably), pushing back on receivers.' },
+        queue_size: { type: 'integer', minimum: 1, default: d.sending_queue.queue_size, description: 'Records held at which consume() refuses (retryably), pushing back on receivers; a batch arriving below it is taken whole.' },
+        block_timeout: duration('How long consume() waits for room in a full queue, in arrival order, before refusing with queue_full; 0s refuses at once.', d.sending_queue.block_timeout),
       },
     },
     retry_on_failure: {
@@ -127,7 +130,12 @@ export function resolveExporterHelperConfig(config: ExporterHelperConfig): Resol
   const r = config.retry_on_failure;
   return {
     batch: { maxEvents: config.batch.max_events, maxBytes: config.batch.max_bytes, timeoutMs: parseDuration(config.batch.timeout) },
-    sendingQueue: { enabled: config.sending_queue.enabled, numConsumers: config.sending_queue.num_consumers, queueSize: config.sending_queue.queue_size },
+    sendingQueue: {
+      enabled: config.sending_queue.enabled,
+      numConsumers: config.sending_queue.num_consumers,
+      queueSize: config.sending_queue.queue_size,
+      blockTimeoutMs: parseDuration(config.sending_queue.block_timeout),
+    },
     retry: {
       enabled: r.enabled,
       initialIntervalMs: parseDuration(r.initial_interval),

@@ -51,7 +51,7 @@ test('retryAfterOf reads a RetryableError hint by duck typing and ignores anythi
 test('the default helper config resolves to milliseconds', () => {
   assert.deepEqual(resolveExporterHelperConfig(exporterHelperDefaults()), {
     batch: { maxEvents: 1000, maxBytes: 1_048_576, timeoutMs: 200 },
-    sendingQueue: { enabled: true, numConsumers: 4, queueSize: 100_000 },
+    sendingQueue: { enabled: true, numConsumers: 4, queueSize: 100_000, blockTimeoutMs: 1000 },
     retry: { enabled: true, initialIntervalMs: 1000, multiplier: 1.5, randomizationFactor: 0.5, maxIntervalMs: 30_000, maxElapsedMs: 300_000 },
     timeoutMs: 10_000,
     deadLetter: { enabled: true },

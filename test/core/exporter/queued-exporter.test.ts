@@ -112,7 +112,8 @@ interface HelperOverrides {
 function helperConfig(overrides: HelperOverrides = {}): ResolvedExporterHelperConfig {
   return {
     batch: { maxEvents: 100, maxBytes: 1_000_000, timeoutMs: 10_000, ...overrides.batch },
-    sendingQueue: { enabled: true, numConsumers: 1, queueSize: 1000, ...overrides.sendingQueue },
+    // Refuse a full queue at once unless a test says otherwise (the waiting has tests of its own).
+    sendingQueue: { enabled: true, numConsumers: 1, queueSize: 1000, blockTimeoutMs: 0, ...overrides.sendingQueue },
     retry: { enabled: true, initialIntervalMs: 1, multiplier: 2, randomizationFactor: 0, maxIntervalMs: 20, maxElapsedMs: 0, ...overrides.retry },
     timeoutMs: overrides.timeoutMs ?? 1000,
     deadLetter: { enabled: true, ...overrides.deadLetter },
@@ -307,31 +308,84 @@ test('prepare throwing dead-letters that record with the error code (unencodable
 // ---------------------------------------------------------------------------------------------
 // The queue: back-pressure, concurrency, queue disabled
 
-test('queue_full: a batch that does not fit is refused whole, retryably; queue_size counts records held', async () => {
+test('queue_full: a batch is refused whole, retryably, while the queue is full; one below capacity is taken whole', async () => {
   const gate = deferred();
   const { exporter, sender } = await started(new ScriptedSender(() => gate.promise), { batch: { maxEvents: 4 }, sendingQueue: { queueSize: 10 } });
   await exporter.consume(batchOf(names(8)));
   assert.equal(exporter.metrics().queue_size, 8);
   assert.equal(exporter.metrics().in_flight_requests, 1);
-  await assert.rejects(exporter.consume(batchOf(['x', 'y', 'z'])), (error: Error & { code?: string; retryable?: boolean }) => {
+  // 8 held, below 10: the batch of 3 is taken whole (the queue passes capacity by less than a batch).
+  await exporter.consume(batchOf(['x', 'y', 'z']));
+  assert.equal(exporter.metrics().queue_size, 11);
+  await assert.rejects(exporter.consume(batchOf(['w'])), (error: Error & { code?: string; retryable?: boolean }) => {
     assert.equal(error.code, 'queue_full');
     assert.equal(error.retryable, true);
-    assert.equal(error.message, 'exporter scripted/test: the sending queue holds 8 of 10 records; the batch of 3 does not fit');
+    assert.equal(error.message, 'exporter scripted/test: the sending queue is full (11 records held, queue_size 10); the batch of 1 is refused until it drains');
     return true;
   });
-  assert.equal(exporter.metrics().queue_size, 8);
-  await exporter.consume(batchOf(['x', 'y']));
-  assert.equal(exporter.metrics().queue_size, 10);
+  assert.equal(exporter.metrics().queue_size, 11);
   assert.equal(exporter.metrics().queue_capacity, 10);
   gate.resolve();
   await exporter.flush();
-  assert.deepEqual(sender.sentItems, [...names(8), 'x', 'y']);
-  assert.deepEqual(exporter.metrics(), { sent: 10, retried: 0, failed: 0, dead_lettered: 0, queue_size: 0, queue_capacity: 10, in_flight_requests: 0 });
-  // With nothing held, a batch larger than the whole queue is taken rather than refused for ever.
+  assert.deepEqual(sender.sentItems, [...names(8), 'x', 'y', 'z']);
+  assert.deepEqual(exporter.metrics(), { sent: 11, retried: 0, failed: 0, dead_lettered: 0, queue_size: 0, queue_capacity: 10, in_flight_requests: 0 });
+  // A batch larger than the whole queue is taken too, rather than refused for ever.
   await exporter.consume(batchOf(names(12, 'big')));
   await exporter.flush();
-  assert.equal(exporter.metrics().sent, 22);
+  assert.equal(exporter.metrics().sent, 23);
   await exporter.shutdown();
+});
+
+test('block_timeout: batches arriving at a full queue wait, and are queued in arrival order once a request frees room', async () => {
+  const gate = deferred();
+  const { exporter, sender } = await started(new ScriptedSender(() => gate.promise), { batch: { maxEvents: 4 }, sendingQueue: { queueSize: 4, blockTimeoutMs: 10_000 } });
+  await exporter.consume(batchOf(names(4)));
+  assert.equal(exporter.metrics().queue_size, 4);
+  const settled: string[] = [];
+  const first = exporter.consume(batchOf(['a1', 'a2'])).then(() => settled.push('a'));
+  const second = exporter.consume(batchOf(['b1'])).then(() => settled.push('b'));
+  await ticks();
+  // Both wait: nothing of them is held yet, and neither has resolved.
+  assert.deepEqual(settled, []);
+  assert.equal(exporter.metrics().queue_size, 4);
+  gate.resolve();
+  await Promise.all([first, second]);
+  assert.deepEqual(settled, ['a', 'b']);
+  await exporter.flush();
+  assert.deepEqual(sender.sentItems, [...names(4), 'a1', 'a2', 'b1']);
+  assert.deepEqual(exporter.metrics(), { sent: 7, retried: 0, failed: 0, dead_lettered: 0, queue_size: 0, queue_capacity: 4, in_flight_requests: 0 });
+  await exporter.shutdown();
+});
+
+test('block_timeout: a batch still waiting when it runs out is refused with queue_full; one arriving later waits behind no one', async () => {
+  const gate = deferred();
+  const { exporter, sender } = await started(new ScriptedSender(() => gate.promise), { batch: { maxEvents: 2 }, sendingQueue: { queueSize: 2, blockTimeoutMs: 20 } });
+  await exporter.consume(batchOf(names(2)));
+  await assert.rejects(exporter.consume(batchOf(['late'])), (error: Error & { code?: string; retryable?: boolean }) => {
+    assert.equal(error.code, 'queue_full');
+    assert.equal(error.retryable, true);
+    assert.equal(error.message, 'exporter scripted/test: the sending queue is full (2 records held, queue_size 2); the batch of 1 is refused until it drains');
+    return true;
+  });
+  gate.resolve();
+  await exporter.flush();
+  await exporter.consume(batchOf(['next']));
+  await exporter.flush();
+  assert.deepEqual(sender.sentItems, ['r0', 'r1', 'next']);
+  await exporter.shutdown();
+});
+
+test('block_timeout: shutdown refuses the batches still waiting for room (shut_down), and sends what it held', async () => {
+  const gate = deferred();
+  const { exporter, sender } = await started(new ScriptedSender(() => gate.promise), { batch: { maxEvents: 2 }, sendingQueue: { queueSize: 2, blockTimeoutMs: 10_000 } });
+  await exporter.consume(batchOf(names(2)));
+  const waiting = exporter.consume(batchOf(['w']));
+  await ticks();
+  const stopping = exporter.shutdown();
+  await assert.rejects(waiting, { code: 'shut_down', retryable: false });
+  gate.resolve();
+  await stopping;
+  assert.deepEqual(sender.sentItems, ['r0', 'r1']);
 });
 
 test('concurrency: never more than num_consumers requests in flight', async () => {
