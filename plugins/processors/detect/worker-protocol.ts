@@ -275,6 +275,11 @@ export class ObservationBuilder {
     return columns;
   }
 
+  /** The event ids added since the last `take` (one per event routed here). */
+  eventIds(): readonly string[] {
+    return this.uids;
+  }
+
   /** Forgets a batch left unfinished (routing threw). */
   clear(): void {
     if (this.tenants.length > 0 || this.count > 0 || this.keys.length > 0 || this.values.length > 0) this.reset();

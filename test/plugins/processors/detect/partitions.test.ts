@@ -146,7 +146,9 @@ test('a crashing worker never stops the process: the failure is reported, the ba
     assert.equal(host.errors.length, 1);
     assert.equal((host.errors[0] as { code?: string }).code, 'detect_worker_failed');
     assert.equal(isRetryable(host.errors[0]), true);
-    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_partition_failed', 'u1'], ['detect_partition_failed', 'u2']]);
+    // The records are not kept in flight: the letter names the uncounted events by id.
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, l.format, l.original]), [['detect_partition_failed', 'detect_uncounted_events', { event_ids: ['u1', 'u2'] }]]);
+    assert.match(host.deadLetters[0]!.detail, /^2 events were passed on but not counted by the detection rules: detect partition 0: its worker thread failed/);
     assert.equal(processor.metrics().partition_failures, 1);
     // The state of the dead thread is gone: one more event of ann is the first of its window again.
     await processor.consume({ tenant: 'acme', records: [event('ann', 3)] });

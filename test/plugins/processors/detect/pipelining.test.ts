@@ -230,7 +230,7 @@ test('consecutive batches go to the partitions together, up to worker_batch_even
   }, { workerBatchEvents: 3 });
 });
 
-test('a partition failure dead-letters every batch of its hand-off', async () => {
+test('a partition failure dead-letters the ids of every event of its hand-off', async () => {
   const out = new CollectingConsumer();
   const host = new RecordingHost();
   const failing = inlineWith(async () => {
@@ -242,7 +242,8 @@ test('a partition failure dead-letters every batch of its hand-off', async () =>
     await processor.consume({ tenant: TENANT, records: [signIn(1), signIn(2)] });
     await processor.settled();
     assert.deepEqual(uidsOf(out), ['e0', 'e1', 'e2']);
-    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_partition_failed', 'e0'], ['detect_partition_failed', 'e1'], ['detect_partition_failed', 'e2']]);
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, l.format, l.original]), [['detect_partition_failed', 'detect_uncounted_events', { event_ids: ['e0', 'e1', 'e2'] }]]);
+    assert.equal(host.deadLetters[0]!.detail, '3 events were passed on but not counted by the detection rules: the thread died');
     assert.equal(host.errors.length, 1);
     assert.equal(processor.metrics().partition_failures, 1);
   } finally {
@@ -256,8 +257,8 @@ test('a batch that fails to route drops the open hand-off: its earlier batches a
     // A user name no key can be made of (its text conversion throws): routing the batch fails.
     const hostile = { ...signIn(1), user: { name: { toString: () => { throw new Error('no text'); } } } } as unknown as PipelineRecord;
     await assert.rejects(processor.consume({ tenant: TENANT, records: [hostile] }), /no text/);
-    assert.deepEqual(host.deadLetters.map((l) => [l.reason, (l.original as { metadata: { uid: string } }).metadata.uid]), [['detect_router_failed', 'e0']]);
-    assert.match(host.deadLetters[0]!.detail, /^passed on, but not counted by the detection rules: routing a later batch of the same hand-off failed \(no text\)$/);
+    assert.deepEqual(host.deadLetters.map((l) => [l.reason, l.format, l.original]), [['detect_router_failed', 'detect_uncounted_events', { event_ids: ['e0'] }]]);
+    assert.equal(host.deadLetters[0]!.detail, '1 event was passed on but not counted by the detection rules: routing a later batch of the same hand-off failed (no text)');
     // The next batch starts a new hand-off, its keys sent again.
     await processor.consume({ tenant: TENANT, records: [signIn(2)] });
     const settled = processor.settled();
