@@ -67,11 +67,12 @@ export function readSourceFile(path: string, issues: ConfigIssue[], options: Sou
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
+    const textLines = text.split('\n');
     let hinted = false;
     for (const error of document.errors) {
       const position = lines.linePos(error.pos[0]);
       let message = `YAML: ${error.message.split('\n')[0]}`;
-      if (!hinted && UNQUOTED_REFERENCE.test(text.split('\n')[position.line - 1] ?? '')) {
+      if (!hinted && UNQUOTED_REFERENCE.test(textLines[position.line - 1] ?? '')) {
         // The OpenTelemetry Collector's configs put `${env:...}` unquoted everywhere; inside
         // `{ }` or `[ ]` YAML then reads its `}` as the end of the collection, and the parser's
         // own words say nothing of the reason.

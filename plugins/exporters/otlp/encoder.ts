@@ -400,11 +400,16 @@ function protoKeyValue(w: ScratchWriter, tag: number, key: string, value: unknow
   const pair = w.open();
   w.tag(TAG.kvKey);
   w.string(key);
+  protoKvValue(w, value, depth);
+  w.close(pair);
+}
+
+/** KeyValue.value, after its key: the AnyValue field, tag and length included. */
+function protoKvValue(w: ScratchWriter, value: unknown, depth: number): void {
   w.tag(TAG.kvValue);
   const any = w.open();
   protoAnyContent(w, value, depth);
   w.close(any);
-  w.close(pair);
 }
 
 /**
@@ -438,6 +443,7 @@ function keyRoot(prefix: string): KeyNode {
   let root = keyRoots.get(prefix);
   if (root === undefined) {
     root = new KeyNode(prefix);
+    // A prefix comes from an exporter's config: a handful per process; the bound is for safety.
     if (keyRoots.size < 64) keyRoots.set(prefix, root);
   }
   return root;
@@ -489,10 +495,7 @@ function protoFlatten(w: ScratchWriter, object: Record<string, unknown>, node: K
     w.tag(TAG.recAttribute);
     const pair = w.open();
     w.raw(keyField(node, key));
-    w.tag(TAG.kvValue);
-    const any = w.open();
-    protoAnyContent(w, value, depth + 1);
-    w.close(any);
+    protoKvValue(w, value, depth + 1);
     w.close(pair);
   }
 }

@@ -610,7 +610,8 @@ export class DetectProcessor implements Processor {
    * while the processor runs (the batches behind wait, which holds the receivers back), then
    * dead-lettered; a permanent one is dead-lettered at once. When a partition failed, the batch's
    * events were already passed on and cannot be refused any more: the failure is reported and the
-   * events are dead-lettered, so that they can be replayed through the rules.
+   * ids of the events it did not count are dead-lettered (`uncountedLetter`), so that they can be
+   * found downstream and replayed through the rules.
    */
   private async deliver(tenant: string, watermark: number, outcome: EvaluationOutcome): Promise<void> {
     if ('error' in outcome) {
