@@ -251,6 +251,27 @@ test('a partition failure dead-letters the ids of every event of its hand-off', 
   }
 });
 
+test('a partition failure on a hand-off no rule counted anything of is reported, with no dead letter (nothing went uncounted)', async () => {
+  const out = new CollectingConsumer();
+  const host = new RecordingHost();
+  const failing = inlineWith(async () => {
+    throw new RetryableError('detect_worker_failed', 'the thread died');
+  });
+  const processor = await started(failing, out, host, 2, 10);
+  try {
+    // An OCSF class no rule looks at: routed to no partition.
+    const other = { ...signIn(0), class_uid: 6003 } as unknown as PipelineRecord;
+    await processor.consume({ tenant: TENANT, records: [other] });
+    await processor.settled();
+    assert.deepEqual(uidsOf(out), ['e0']);
+    assert.deepEqual(host.deadLetters, []);
+    assert.equal(host.errors.length, 1);
+    assert.equal(processor.metrics().partition_failures, 1);
+  } finally {
+    await processor.shutdown();
+  }
+});
+
 test('a batch that fails to route drops the open hand-off: its earlier batches are dead-lettered, and what follows is counted afresh', async () => {
   await withGated(async ({ gated, out, host, processor }) => {
     await processor.consume({ tenant: TENANT, records: [signIn(0)] });
